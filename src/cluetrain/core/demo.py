@@ -1,0 +1,162 @@
+"""The Acme Rail demo organisation: a rail operator whose feed must stay useful when trains stop.
+
+``load_demo`` is idempotent: running it again finds what exists and adds only
+what is missing, so ``cluetrain demo`` can be run on every start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from cluetrain.organizations.models import Department, Membership, Organization, Person
+from cluetrain.organizations.roles import Role
+from cluetrain.organizations.services import do_add_member
+from cluetrain.publishing.models import Post, PostStatus
+from cluetrain.voices.models import Network, Voice, VoiceAccess, VoiceKind
+
+DEMO_PASSWORD = "acme-rail-demo"  # noqa: S105 - printed on purpose for the demo logins
+DOMAIN = "acme-rail.example"
+
+DEPARTMENTS = ["Customer care", "Operations", "Marketing", "Engineering"]
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    first: str
+    last: str
+    title: str
+    roles: tuple[Role, ...]
+    departments: tuple[str, ...] = ()
+
+    @property
+    def email(self) -> str:
+        return f"{self.first.lower()}@{DOMAIN}"
+
+
+PEOPLE = [
+    DemoPerson("Dana", "Okafor", "Director of social media", (Role.DIRECTOR,)),
+    DemoPerson("Adrian", "Baxter", "IT administrator", (Role.ADMIN,)),
+    DemoPerson("Carla", "Mendes", "Engagement centre lead", (Role.COORDINATOR,), ("Customer care",)),
+    DemoPerson("Miguel", "Santos", "Senior customer care agent", (Role.MENTOR, Role.MEMBER), ("Customer care",)),
+    DemoPerson("Tom", "Fischer", "Customer care trainee", (Role.TRAINEE,), ("Customer care",)),
+    DemoPerson("Priya", "Raman", "Rolling stock engineer", (Role.MEMBER,), ("Engineering",)),
+    DemoPerson("Lena", "Kowalski", "Signalling engineer", (Role.MEMBER, Role.MENTOR), ("Engineering",)),
+    DemoPerson("Olu", "Adeyemi", "Network control duty manager", (Role.OPERATIONS,), ("Operations",)),
+    DemoPerson("Grace", "Liu", "Station operations", (Role.OPERATIONS, Role.MEMBER), ("Operations",)),
+    DemoPerson("Marek", "Novak", "Head of marketing", (Role.MANAGER,), ("Marketing",)),
+    DemoPerson("Sofia", "Rossi", "Marketing executive", (Role.MEMBER,), ("Marketing",)),
+    DemoPerson("Aisha", "Karim", "Agency social media consultant", (Role.AGENCY,), ("Marketing",)),
+]
+
+# (name suffix or "" for the organisation, department, people allowed to post)
+OFFICIAL_VOICES = [
+    ("", None, ("dana", "carla")),
+    ("Customer care", "Customer care", ("carla", "miguel", "tom")),
+    ("Operations", "Operations", ("olu", "grace")),
+    ("Marketing", "Marketing", ("sofia", "aisha")),
+]
+
+SAMPLE_POSTS = [
+    ("priya", "New trains for the coast line are in testing at our depot this month. "
+     "Happy to answer questions about how we test them! #iworkatacmerail"),
+    ("grace", "Lifts at Central are back in service after this morning's repair. "
+     "Thanks for your patience. #iworkatacmerail"),
+]
+
+
+def _person(spec: DemoPerson) -> Person:
+    person = Person.objects.filter(email=spec.email).first()
+    if person is None:
+        person = Person.objects.create_user(
+            spec.email, DEMO_PASSWORD, full_name=f"{spec.first} {spec.last}", time_zone="Europe/London"
+        )
+    if Role.ADMIN in spec.roles and not person.is_staff:
+        # The instance operator of the demo may open the Django admin.
+        person.is_staff = person.is_superuser = True
+        person.save(update_fields=["is_staff", "is_superuser"])
+    return person
+
+
+@transaction.atomic
+def load_demo() -> Organization:
+    organization, _ = Organization.objects.get_or_create(
+        slug="acme-rail",
+        defaults={
+            "name": "Acme Rail",
+            "time_zone": "Europe/London",
+            "disclosure_text": "#iworkatacmerail",
+            "disclosure_keywords": "Acme, AcmeRail",
+        },
+    )
+    departments = {
+        name: Department.objects.get_or_create(
+            organization=organization, slug=name.lower().replace(" ", "-"), defaults={"name": name}
+        )[0]
+        for name in DEPARTMENTS
+    }
+    people: dict[str, Person] = {}
+    for spec in PEOPLE:
+        person = _person(spec)
+        people[spec.first.lower()] = person
+        do_add_member(
+            organization,
+            person,
+            spec.roles,
+            departments=[departments[name] for name in spec.departments],
+            title=spec.title,
+        )
+        Voice.objects.get_or_create(
+            organization=organization,
+            network=Network.PRACTICE,
+            handle=f"@{spec.first.lower()}.{spec.last.lower()}",
+            defaults={"kind": VoiceKind.PERSONAL, "name": person.full_name, "owner": person},
+        )
+    for suffix, department_name, allowed in OFFICIAL_VOICES:
+        department = departments[department_name] if department_name else None
+        voice, _ = Voice.objects.get_or_create(
+            organization=organization,
+            network=Network.PRACTICE,
+            handle="@acmerail" + (f".{department.slug}" if department else ""),
+            defaults={
+                "kind": VoiceKind.OFFICIAL,
+                "name": f"Acme Rail {suffix}".strip(),
+                "department": department,
+            },
+        )
+        for key in allowed:
+            VoiceAccess.objects.get_or_create(voice=voice, person=people[key])
+    for key, text in SAMPLE_POSTS:
+        voice = Voice.objects.get(organization=organization, owner=people[key])
+        Post.objects.get_or_create(
+            organization=organization,
+            voice=voice,
+            author=people[key],
+            text=text,
+            defaults={"status": PostStatus.PUBLISHED, "published_at": timezone.now()},
+        )
+    _second_client(people["aisha"])
+    return organization
+
+
+def _second_client(agency_person: Person) -> None:
+    """A second organisation the agency consultant also serves, to show the switcher."""
+    ferries, _ = Organization.objects.get_or_create(
+        slug="northwind-ferries",
+        defaults={"name": "Northwind Ferries", "time_zone": "Europe/Oslo"},
+    )
+    if not Membership.objects.filter(person=agency_person, organization=ferries).exists():
+        do_add_member(ferries, agency_person, [Role.AGENCY], title="Agency consultant")
+        do_add_member(
+            ferries,
+            _person(DemoPerson("Ingrid", "Berg", "Communications director", (Role.DIRECTOR,))),
+            [Role.DIRECTOR],
+        )
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    return [
+        (spec.email, ", ".join(role.label for role in spec.roles), spec.title) for spec in PEOPLE
+    ]

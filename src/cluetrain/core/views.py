@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from cluetrain.organizations import policy
+from cluetrain.organizations.models import Membership
+from cluetrain.organizations.policy import Permission
+from cluetrain.publishing.models import Post
+from cluetrain.voices.models import Voice
+
+# What each area will offer, shown until the area is built.
+PROMISES = {
+    "Inbox": "Every public message about the organisation, triaged and routed to the person "
+    "who knows, with service-level clocks.",
+    "Academy": "Short lessons, a safe practice space, mentoring and your path to autonomy.",
+    "Crisis": "Declare an incident: scheduled marketing pauses at once and operations keep "
+    "customers informed.",
+    "Insights": "Engagement, response times, participation, frequency, cost and "
+    "self-sufficiency, as charts.",
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]
+    context: dict[str, object] = {"organization": organization}
+    if organization is not None:
+        person = request.user
+        context["my_voices"] = list(
+            Voice.objects.filter(organization=organization, owner=person).order_by("name")
+        )
+        context["official_voices"] = list(
+            Voice.objects.filter(organization=organization, access__person=person).order_by("name")
+        )
+        context["my_posts"] = list(
+            Post.objects.filter(organization=organization, author=person)
+            .select_related("voice")
+            .order_by("-created_at")[:5]
+        )
+        if policy.can(person, organization, Permission.VIEW_INSIGHTS):  # type: ignore[arg-type]
+            week_ago = timezone.now() - timedelta(days=7)
+            context["pulse"] = [
+                ("People", Membership.objects.filter(organization=organization, is_active=True).count()),
+                ("Voices", Voice.objects.filter(organization=organization).count()),
+                (
+                    "Posts this week",
+                    Post.objects.filter(organization=organization, created_at__gte=week_ago).count(),
+                ),
+                (
+                    "People who posted this week",
+                    Post.objects.filter(organization=organization, created_at__gte=week_ago)
+                    .values("author")
+                    .distinct()
+                    .count(),
+                ),
+            ]
+    return render(request, "core/home.html", context)
+
+
+@login_required
+def coming(request: HttpRequest, area: str) -> HttpResponse:
+    return render(request, "core/coming.html", {"area": area, "promise": PROMISES.get(area, "")})
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """For load balancers and monitors: answers 200 when the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from cluetrain.organizations.models import Department, Organization
+from cluetrain.organizations.roles import Role
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail address")
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices, widget=forms.CheckboxSelectMultiple, initial=[Role.MEMBER]
+    )
+    departments = forms.ModelMultipleChoiceField(
+        queryset=Department.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["departments"].queryset = organization.departments.all()  # type: ignore[attr-defined]
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(label="Your name, as colleagues know it", max_length=150)
+    password = forms.CharField(
+        label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_again = forms.CharField(
+        label="The password again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") != data.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return data
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["name", "time_zone", "disclosure_text", "disclosure_keywords"]
+        widgets = {"disclosure_keywords": forms.TextInput()}
+
+
+class DepartmentForm(forms.Form):
+    name = forms.CharField(max_length=120, label="New department")
+
+
+class RolesForm(forms.Form):
+    roles = forms.MultipleChoiceField(choices=Role.choices, widget=forms.CheckboxSelectMultiple)

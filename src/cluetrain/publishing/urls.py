@@ -1,0 +1,7 @@
+from django.urls import path
+
+from cluetrain.publishing import views
+
+app_name = "publishing"
+
+urlpatterns = [path("", views.index, name="index")]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from cluetrain.core.errors import NotAllowed, ServiceError
+from cluetrain.organizations.decorators import member_required
+from cluetrain.publishing.forms import PublishForm
+from cluetrain.publishing.models import Post
+from cluetrain.publishing.services import do_publish
+from cluetrain.voices.models import Voice, VoiceKind
+
+
+def usable_voices(request: HttpRequest) -> list[Voice]:
+    """The voices the person may choose from: their own, and official ones they are listed on."""
+    return list(
+        Voice.objects.filter(organization=request.organization)  # type: ignore[attr-defined]
+        .filter(
+            Q(kind=VoiceKind.PERSONAL, owner=request.user)
+            | Q(kind=VoiceKind.OFFICIAL, access__person=request.user)
+        )
+        .distinct()
+        .order_by("kind", "name")
+    )
+
+
+@member_required
+def index(request: HttpRequest) -> HttpResponse:
+    voices = usable_voices(request)
+    form = PublishForm(request.POST or None, voices=voices)
+    if request.method == "POST":
+        # The voice is looked up in the whole organisation, not only among the offered
+        # ones, so a forged choice meets the service's refusal (403 with the reason).
+        voice = Voice.objects.filter(
+            organization=request.organization,  # type: ignore[attr-defined]
+            pk=request.POST.get("voice") if request.POST.get("voice", "").isdigit() else 0,
+        ).first()
+        if voice is None:
+            form.add_error("voice", "Choose one of your voices.")
+        else:
+            try:
+                do_publish(request.user, voice, request.POST.get("text", ""))  # type: ignore[arg-type]
+            except NotAllowed:
+                raise
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Published.")
+                return redirect("publishing:index")
+    posts = (
+        Post.objects.filter(organization=request.organization)  # type: ignore[attr-defined]
+        .select_related("voice", "author")
+        .order_by("-created_at")[:20]
+    )
+    return render(request, "publishing/index.html", {"form": form, "voices": voices, "posts": posts})

@@ -1,0 +1,255 @@
+"""Cluetrain settings, read from environment variables with safe defaults.
+
+Every variable is listed in ``.env.example``. A value that cannot be used stops
+start-up with ``ImproperlyConfigured`` naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from cluetrain.env import envbool, envchoice, envint, envlist, envstr, envtimezone
+from cluetrain.secrets_store import make_fernet_key, make_secret_key, read_or_create
+
+BASE_DIR = Path(__file__).resolve().parent
+
+# --- Where Cluetrain keeps its files -------------------------------------------------------
+DATA_DIR = Path(envstr("CLUETRAIN_DATA_DIR", str(Path.cwd() / "var"))).expanduser().resolve()
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(f"CLUETRAIN_DATA_DIR: cannot create {DATA_DIR}: {exc}") from exc
+
+DEBUG = envbool("CLUETRAIN_DEBUG", False)
+SECRET_KEY = envstr("CLUETRAIN_SECRET_KEY") or read_or_create(
+    DATA_DIR / "secret_key", make_secret_key
+)
+# Fernet keys for credentials at rest; the first encrypts, all decrypt (rotation).
+# The key file holds one key per line, newest first.
+ENCRYPTION_KEYS = (
+    envlist("CLUETRAIN_ENCRYPTION_KEYS", [])
+    or read_or_create(DATA_DIR / "encryption_key", make_fernet_key).split()
+)
+
+for _key in ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise ImproperlyConfigured(
+            "CLUETRAIN_ENCRYPTION_KEYS: each key must be 32 url-safe base64-encoded bytes "
+            "(make one with: cluetrain rotate_keys --print-new-key)"
+        ) from exc
+
+BASE_URL = envstr("CLUETRAIN_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if urlsplit(BASE_URL).scheme not in {"http", "https"} or not urlsplit(BASE_URL).netloc:
+    raise ImproperlyConfigured(f"CLUETRAIN_BASE_URL: expected http(s)://host[:port], got {BASE_URL!r}")
+ALLOWED_HOSTS = envlist("CLUETRAIN_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = envlist("CLUETRAIN_CSRF_TRUSTED_ORIGINS", [])
+SECURE = envbool("CLUETRAIN_SECURE", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE
+if SECURE:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
+    "django_tasks",
+    "django_tasks_db",
+    "cluetrain.core",
+    "cluetrain.organizations",
+    "cluetrain.voices",
+    "cluetrain.publishing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "cluetrain.organizations.middleware.CurrentOrganizationMiddleware",
+    # Last, so it sees the authenticated user and can lock out a throttled login.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "cluetrain.urls"
+WSGI_APPLICATION = "cluetrain.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cluetrain.organizations.context_processors.current_organization",
+            ],
+        },
+    },
+]
+
+# --- Database --------------------------------------------------------------------------------
+# SQLite in WAL mode by default: readers never block the writer, and IMMEDIATE
+# transactions take the write lock up front so two writers queue on the busy
+# timeout instead of failing half-way with "database is locked".
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+        "PRAGMA busy_timeout=20000; PRAGMA cache_size=-20000;"
+    ),
+}
+_database_url = envstr("DATABASE_URL")
+if _database_url:
+    try:
+        _database = dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # the parser raises several kinds for a bad URL
+        raise ImproperlyConfigured(f"DATABASE_URL: cannot be parsed ({exc})") from exc
+    _engine = str(_database.get("ENGINE", ""))
+    if _engine not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
+        raise ImproperlyConfigured(
+            "DATABASE_URL: Cluetrain runs on PostgreSQL (postgres://user:pass@host:port/name) "
+            f"or SQLite (sqlite:///path); got engine {_engine or 'unknown'}"
+        )
+    if _engine.endswith("postgresql") and not _database.get("NAME"):
+        raise ImproperlyConfigured("DATABASE_URL: the PostgreSQL URL names no database")
+    if _engine.endswith("sqlite3"):
+        _database["OPTIONS"] = SQLITE_OPTIONS
+        _database["CONN_MAX_AGE"] = 0
+    DATABASES = {"default": _database}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "cluetrain.sqlite3",
+            "OPTIONS": SQLITE_OPTIONS,
+            "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache, locks and rate limits ---------------------------------------------------------
+REDIS_URL = envstr("REDIS_URL")
+if REDIS_URL:
+    if urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(f"REDIS_URL: expected redis://host:port/db, got {REDIS_URL!r}")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cluetrain",
+        }
+    }
+else:
+    # The database cache is shared by the web server and the worker, which a
+    # per-process memory cache would not be.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "cluetrain_cache",
+        }
+    }
+
+# --- Background work ----------------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
+# A job claimed longer ago than this by a worker that no longer reports is put back.
+JOB_STALE_AFTER = envint("CLUETRAIN_JOB_STALE_AFTER", 900, minimum=30)
+JOB_MAX_ATTEMPTS = envint("CLUETRAIN_JOB_MAX_ATTEMPTS", 5, minimum=1)
+
+# --- People and sign-in -----------------------------------------------------------------------
+AUTH_USER_MODEL = "organizations.Person"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+INVITATION_VALID_DAYS = envint("CLUETRAIN_INVITATION_VALID_DAYS", 14, minimum=1)
+
+AXES_FAILURE_LIMIT = envint("CLUETRAIN_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = envint("CLUETRAIN_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# --- Time and language ------------------------------------------------------------------------
+TIME_ZONE = envtimezone("CLUETRAIN_TIME_ZONE", "UTC")
+USE_TZ = True
+LANGUAGE_CODE = "en"
+USE_I18N = True
+
+# --- E-mail -----------------------------------------------------------------------------------
+EMAIL_HOST = envstr("CLUETRAIN_EMAIL_HOST")
+DEFAULT_FROM_EMAIL = envstr("CLUETRAIN_EMAIL_FROM", "Cluetrain <cluetrain@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = envint("CLUETRAIN_EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = envstr("CLUETRAIN_EMAIL_USER")
+    EMAIL_HOST_PASSWORD = envstr("CLUETRAIN_EMAIL_PASSWORD")
+    EMAIL_USE_TLS = envbool("CLUETRAIN_EMAIL_TLS", True)
+else:
+    # Without a mail server, messages land as files an administrator can read.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "outbox"
+
+# --- Static files ------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "media/"
+WHITENOISE_USE_FINDERS = DEBUG
+
+LOG_LEVEL = envchoice("CLUETRAIN_LOG_LEVEL", "info", {"debug", "info", "warning", "error"})
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL.upper()},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

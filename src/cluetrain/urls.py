@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from cluetrain.core import views as core_views
+from cluetrain.organizations.forms import LoginForm
+
+admin.site.site_header = "Cluetrain administration"
+admin.site.site_title = "Cluetrain admin"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.health, name="health"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("cluetrain.organizations.urls")),
+    path("voices/", include("cluetrain.voices.urls")),
+    path("publish/", include("cluetrain.publishing.urls")),
+    path("inbox/", core_views.coming, {"area": "Inbox"}, name="inbox"),
+    path("academy/", core_views.coming, {"area": "Academy"}, name="academy"),
+    path("crisis/", core_views.coming, {"area": "Crisis"}, name="crisis"),
+    path("insights/", core_views.coming, {"area": "Insights"}, name="insights"),
+]
