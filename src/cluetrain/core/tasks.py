@@ -19,3 +19,11 @@ def prune_finished_jobs(keep_days: int = 14) -> int:
         status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=cutoff
     ).delete()
     return deleted
+
+
+@job()
+def ping(sent_at: float) -> float:
+    """Answer how long the job waited in the queue: for health checks and the worker benchmark."""
+    import time
+
+    return time.time() - sent_at
