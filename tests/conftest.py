@@ -126,4 +126,4 @@ def collected_static(django_db_blocker: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 def outbox(mailoutbox: list) -> Iterator[list]:  # type: ignore[type-arg]
-    yield mailoutbox
+    return mailoutbox

@@ -22,15 +22,21 @@ def test_help_lists_every_verb_with_one_line_each() -> None:
 
 
 def test_invite_from_the_command_line(cast: Cast, mailoutbox: list) -> None:  # type: ignore[type-arg]
-    call_command("invite", "acme", "new.person@example.com", "--role", "member", "--as", cast.director.email)
+    call_command(
+        "invite", "acme", "new.person@example.com", "--role", "member", "--as", cast.director.email
+    )
     assert mailoutbox[0].to == ["new.person@example.com"]
 
 
 def test_invite_refuses_an_outsider_with_a_clear_error(cast: Cast) -> None:
     with pytest.raises(CommandError, match="not a member of Acme"):
-        call_command("invite", "acme", "x@example.com", "--role", "member", "--as", cast.outsider.email)
+        call_command(
+            "invite", "acme", "x@example.com", "--role", "member", "--as", cast.outsider.email
+        )
 
 
 def test_invite_names_an_unknown_organisation(cast: Cast) -> None:
     with pytest.raises(CommandError, match="No organisation"):
-        call_command("invite", "nope", "x@example.com", "--role", "member", "--as", cast.director.email)
+        call_command(
+            "invite", "nope", "x@example.com", "--role", "member", "--as", cast.director.email
+        )

@@ -18,7 +18,9 @@ def test_the_owner_posts_from_their_personal_voice(cast: Cast) -> None:
     assert post.voice == cast.member_voice
 
 
-@pytest.mark.parametrize("intruder", ["admin", "director", "coordinator", "mentor", "agency", "outsider"])
+@pytest.mark.parametrize(
+    "intruder", ["admin", "director", "coordinator", "mentor", "agency", "outsider"]
+)
 def test_nobody_else_posts_from_a_personal_voice(cast: Cast, intruder: str) -> None:
     person = getattr(cast, intruder)
     assert not policy.can_post_as(person, cast.member_voice)
@@ -27,8 +29,11 @@ def test_nobody_else_posts_from_a_personal_voice(cast: Cast, intruder: str) -> N
     assert not Post.objects.filter(voice=cast.member_voice).exists()
 
 
-def test_an_admin_who_is_also_superuser_cannot_post_from_a_members_personal_voice(cast: Cast) -> None:
-    assert cast.admin.is_superuser and cast.admin.is_staff
+def test_an_admin_who_is_also_superuser_cannot_post_from_a_members_personal_voice(
+    cast: Cast,
+) -> None:
+    assert cast.admin.is_superuser
+    assert cast.admin.is_staff
     with pytest.raises(NotAllowed):
         do_publish(cast.admin, cast.member_voice, "I am the administrator")
     assert Post.objects.filter(author=cast.admin).count() == 0
@@ -40,7 +45,9 @@ def test_an_inactive_owner_cannot_post(cast: Cast) -> None:
     assert not policy.can_post_as(cast.member, cast.member_voice)
 
 
-def test_a_personal_voice_owner_who_left_the_organisation_cannot_post_through_it(cast: Cast) -> None:
+def test_a_personal_voice_owner_who_left_the_organisation_cannot_post_through_it(
+    cast: Cast,
+) -> None:
     cast.member.memberships.filter(organization=cast.acme).update(is_active=False)
     with pytest.raises(NotAllowed):
         do_publish(cast.member, cast.member_voice, "Still here?")
@@ -89,4 +96,4 @@ def test_the_publish_page_refuses_a_forged_voice_and_changes_nothing(cast: Cast)
 def test_the_publish_page_offers_only_the_persons_own_voices(cast: Cast) -> None:
     page = cast.client(cast.mentor).get("/publish/").content.decode()
     assert "Acme Customer care" in page
-    assert 'value="%d"' % cast.member_voice.pk not in page
+    assert f'value="{cast.member_voice.pk}"' not in page

@@ -12,13 +12,23 @@ import pytest
 
 SHOW = (
     "import django; django.setup(); from django.conf import settings as s; "
-    "print(s.DATABASES['default']['ENGINE'], s.TIME_ZONE, s.SECRET_KEY[:12], len(s.ENCRYPTION_KEYS))"
+    "print(s.DATABASES['default']['ENGINE'], s.TIME_ZONE, s.SECRET_KEY[:12], "
+    "len(s.ENCRYPTION_KEYS))"
 )
 
 
 def start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CLUETRAIN_", "DATABASE_", "REDIS_"))}
-    clean.update({"CLUETRAIN_DATA_DIR": str(tmp_path / "data"), "DJANGO_SETTINGS_MODULE": "cluetrain.settings"})
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLUETRAIN_", "DATABASE_", "REDIS_"))
+    }
+    clean.update(
+        {
+            "CLUETRAIN_DATA_DIR": str(tmp_path / "data"),
+            "DJANGO_SETTINGS_MODULE": "cluetrain.settings",
+        }
+    )
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", SHOW], env=clean, capture_output=True, text=True, timeout=60
@@ -26,10 +36,18 @@ def start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CLUETRAIN_", "DATABASE_", "REDIS_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CLUETRAIN_", "DATABASE_", "REDIS_"))
+    }
     clean.update({"CLUETRAIN_DATA_DIR": str(tmp_path / "data")}, **env)
     return subprocess.run(
-        [sys.executable, "-m", "cluetrain", *args], env=clean, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "cluetrain", *args],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -68,7 +86,11 @@ def test_it_uses_sqlite_in_wal_mode(db: None) -> None:
     [
         ("DATABASE_URL", "not a url", "DATABASE_URL"),
         ("DATABASE_URL", "mysql://u:p@localhost/db", "DATABASE_URL: Cluetrain runs on PostgreSQL"),
-        ("DATABASE_URL", "postgres://user@localhost", "DATABASE_URL: the PostgreSQL URL names no database"),
+        (
+            "DATABASE_URL",
+            "postgres://user@localhost",
+            "DATABASE_URL: the PostgreSQL URL names no database",
+        ),
         ("REDIS_URL", "http://localhost:6379", "REDIS_URL"),
         ("CLUETRAIN_TIME_ZONE", "Mars/Olympus_Mons", "CLUETRAIN_TIME_ZONE"),
         ("CLUETRAIN_DEBUG", "maybe", "CLUETRAIN_DEBUG"),

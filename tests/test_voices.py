@@ -15,7 +15,11 @@ from tests.conftest import Cast
 
 def test_a_person_connects_their_own_voice(cast: Cast) -> None:
     voice = services.do_connect_personal_voice(
-        cast.trainee, cast.acme, Network.BLUESKY, "tess.bsky.social", credential={"app_password": "abcd-efgh"}
+        cast.trainee,
+        cast.acme,
+        Network.BLUESKY,
+        "tess.bsky.social",
+        credential={"app_password": "abcd-efgh"},
     )
     assert voice.owner == cast.trainee
     assert voice.kind == VoiceKind.PERSONAL
@@ -24,7 +28,11 @@ def test_a_person_connects_their_own_voice(cast: Cast) -> None:
 
 def test_credentials_are_encrypted_at_rest(cast: Cast) -> None:
     voice = services.do_connect_personal_voice(
-        cast.trainee, cast.acme, Network.BLUESKY, "tess.example", credential={"app_password": "s3cret-pass"}
+        cast.trainee,
+        cast.acme,
+        Network.BLUESKY,
+        "tess.example",
+        credential={"app_password": "s3cret-pass"},
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT credential_ciphertext FROM voices_voice WHERE id = %s", [voice.pk])
@@ -33,9 +41,15 @@ def test_credentials_are_encrypted_at_rest(cast: Cast) -> None:
     assert Voice.objects.get(pk=voice.pk).get_credential() == {"app_password": "s3cret-pass"}
 
 
-def test_rotation_re_encrypts_with_the_new_key(cast: Cast, settings: object, tmp_path: object) -> None:
+def test_rotation_re_encrypts_with_the_new_key(
+    cast: Cast, settings: object, tmp_path: object
+) -> None:
     voice = services.do_connect_personal_voice(
-        cast.trainee, cast.acme, Network.MASTODON, "@tess@example.social", credential={"token": "t0k"}
+        cast.trainee,
+        cast.acme,
+        Network.MASTODON,
+        "@tess@example.social",
+        credential={"token": "t0k"},
     )
     old_keys = list(settings.ENCRYPTION_KEYS)  # type: ignore[attr-defined]
     new_key = crypto.Fernet.generate_key().decode()
@@ -57,27 +71,45 @@ def test_a_credential_under_a_lost_key_fails_clearly(cast: Cast, settings: objec
 
 def test_the_database_refuses_a_personal_voice_without_an_owner(cast: Cast) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
-        Voice.objects.create(organization=cast.acme, kind=VoiceKind.PERSONAL, network=Network.PRACTICE, handle="@ghost", name="Ghost")
+        Voice.objects.create(
+            organization=cast.acme,
+            kind=VoiceKind.PERSONAL,
+            network=Network.PRACTICE,
+            handle="@ghost",
+            name="Ghost",
+        )
 
 
 def test_the_database_refuses_a_third_kind_of_voice(cast: Cast) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
-        Voice.objects.create(organization=cast.acme, kind="persona", network=Network.PRACTICE, handle="@persona", name="Persona")
+        Voice.objects.create(
+            organization=cast.acme,
+            kind="persona",
+            network=Network.PRACTICE,
+            handle="@persona",
+            name="Persona",
+        )
 
 
 def test_the_database_refuses_to_hand_a_personal_voice_to_someone_else(cast: Cast) -> None:
     # Straight SQL, as a careless script or admin shell would: the trigger still refuses.
-    with pytest.raises(Exception, match="owner and kind cannot change"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE voices_voice SET owner_id = %s WHERE id = %s", [cast.admin.pk, cast.member_voice.pk]
-            )
+    with (
+        pytest.raises(Exception, match="owner and kind cannot change"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE voices_voice SET owner_id = %s WHERE id = %s",
+            [cast.admin.pk, cast.member_voice.pk],
+        )
     assert Voice.objects.get(pk=cast.member_voice.pk).owner == cast.member
 
 
 def test_the_database_refuses_to_turn_an_official_voice_personal(cast: Cast) -> None:
     with pytest.raises(Exception, match="owner and kind cannot change"), transaction.atomic():
-        Voice.objects.filter(pk=cast.care_voice.pk).update(kind=VoiceKind.PERSONAL, owner=cast.mentor)
+        Voice.objects.filter(pk=cast.care_voice.pk).update(
+            kind=VoiceKind.PERSONAL, owner=cast.mentor
+        )
 
 
 def test_nobody_can_be_put_on_a_personal_voices_list(cast: Cast) -> None:
@@ -89,11 +121,18 @@ def test_nobody_can_be_put_on_a_personal_voices_list(cast: Cast) -> None:
 
 
 def test_an_official_voice_carries_its_departments_name(cast: Cast) -> None:
-    voice = services.do_create_official_voice(cast.coordinator, cast.acme, Network.FEED, "care-feed", department=cast.care)
+    voice = services.do_create_official_voice(
+        cast.coordinator, cast.acme, Network.FEED, "care-feed", department=cast.care
+    )
     assert voice.name == "Acme Customer care"
     with pytest.raises(ServiceError, match="must carry the name Customer care"):
         services.do_create_official_voice(
-            cast.coordinator, cast.acme, Network.FEED, "sneaky", department=cast.care, name="Jenny from Acme"
+            cast.coordinator,
+            cast.acme,
+            Network.FEED,
+            "sneaky",
+            department=cast.care,
+            name="Jenny from Acme",
         )
 
 
@@ -115,7 +154,9 @@ def test_a_handle_must_be_sane(cast: Cast) -> None:
 def test_the_same_handle_twice_is_refused_clearly(cast: Cast) -> None:
     services.do_connect_personal_voice(cast.member, cast.acme, Network.BLUESKY, "milo.bsky.social")
     with pytest.raises(ServiceError, match="already connected"):
-        services.do_connect_personal_voice(cast.trainee, cast.acme, Network.BLUESKY, "milo.bsky.social")
+        services.do_connect_personal_voice(
+            cast.trainee, cast.acme, Network.BLUESKY, "milo.bsky.social"
+        )
 
 
 @pytest.mark.parametrize(
@@ -128,7 +169,9 @@ def test_the_same_handle_twice_is_refused_clearly(cast: Cast) -> None:
         ("Visit acmecorp.example for more", False),
     ],
 )
-def test_personal_posts_about_the_organisation_carry_its_disclosure(cast: Cast, text: str, missing: bool) -> None:
+def test_personal_posts_about_the_organisation_carry_its_disclosure(
+    cast: Cast, text: str, missing: bool
+) -> None:
     if missing:
         with pytest.raises(services.DisclosureMissing, match="#iworkatacme"):
             services.check_disclosure(cast.member_voice, text)

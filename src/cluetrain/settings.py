@@ -47,7 +47,9 @@ for _key in ENCRYPTION_KEYS:
 
 BASE_URL = envstr("CLUETRAIN_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if urlsplit(BASE_URL).scheme not in {"http", "https"} or not urlsplit(BASE_URL).netloc:
-    raise ImproperlyConfigured(f"CLUETRAIN_BASE_URL: expected http(s)://host[:port], got {BASE_URL!r}")
+    raise ImproperlyConfigured(
+        f"CLUETRAIN_BASE_URL: expected http(s)://host[:port], got {BASE_URL!r}"
+    )
 ALLOWED_HOSTS = envlist("CLUETRAIN_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CLUETRAIN_CSRF_TRUSTED_ORIGINS", [])
 SECURE = envbool("CLUETRAIN_SECURE", False)
@@ -146,9 +148,9 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "cluetrain.sqlite3",
+            "NAME": str(DATA_DIR / "cluetrain.sqlite3"),
             "OPTIONS": SQLITE_OPTIONS,
-            "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
+            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

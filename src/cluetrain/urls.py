@@ -13,7 +13,9 @@ urlpatterns = [
     path("healthz", core_views.health, name="health"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),

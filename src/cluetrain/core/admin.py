@@ -13,13 +13,14 @@ from cluetrain.core.models import AuditEvent, PeriodicJob
 class JobAdmin(DBTaskResultAdmin):
     """The jobs page: failures with their tracebacks, and a way to retry them."""
 
-    list_display = (*DBTaskResultAdmin.list_display, "run_after")
     actions = ["retry_selected"]
 
     @admin.action(description="Retry the selected failed jobs now")
     def retry_selected(self, request: HttpRequest, queryset: QuerySet[DBTaskResult]) -> None:
         count = retry_now(queryset)
-        self.message_user(request, f"{count} failed job(s) put back in the queue.", messages.SUCCESS)
+        self.message_user(
+            request, f"{count} failed job(s) put back in the queue.", messages.SUCCESS
+        )
 
 
 admin.site.unregister(DBTaskResult)

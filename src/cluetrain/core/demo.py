@@ -39,13 +39,27 @@ class DemoPerson:
 PEOPLE = [
     DemoPerson("Dana", "Okafor", "Director of social media", (Role.DIRECTOR,)),
     DemoPerson("Adrian", "Baxter", "IT administrator", (Role.ADMIN,)),
-    DemoPerson("Carla", "Mendes", "Engagement centre lead", (Role.COORDINATOR,), ("Customer care",)),
-    DemoPerson("Miguel", "Santos", "Senior customer care agent", (Role.MENTOR, Role.MEMBER), ("Customer care",)),
+    DemoPerson(
+        "Carla", "Mendes", "Engagement centre lead", (Role.COORDINATOR,), ("Customer care",)
+    ),
+    DemoPerson(
+        "Miguel",
+        "Santos",
+        "Senior customer care agent",
+        (Role.MENTOR, Role.MEMBER),
+        ("Customer care",),
+    ),
     DemoPerson("Tom", "Fischer", "Customer care trainee", (Role.TRAINEE,), ("Customer care",)),
     DemoPerson("Priya", "Raman", "Rolling stock engineer", (Role.MEMBER,), ("Engineering",)),
-    DemoPerson("Lena", "Kowalski", "Signalling engineer", (Role.MEMBER, Role.MENTOR), ("Engineering",)),
-    DemoPerson("Olu", "Adeyemi", "Network control duty manager", (Role.OPERATIONS,), ("Operations",)),
-    DemoPerson("Grace", "Liu", "Station operations", (Role.OPERATIONS, Role.MEMBER), ("Operations",)),
+    DemoPerson(
+        "Lena", "Kowalski", "Signalling engineer", (Role.MEMBER, Role.MENTOR), ("Engineering",)
+    ),
+    DemoPerson(
+        "Olu", "Adeyemi", "Network control duty manager", (Role.OPERATIONS,), ("Operations",)
+    ),
+    DemoPerson(
+        "Grace", "Liu", "Station operations", (Role.OPERATIONS, Role.MEMBER), ("Operations",)
+    ),
     DemoPerson("Marek", "Novak", "Head of marketing", (Role.MANAGER,), ("Marketing",)),
     DemoPerson("Sofia", "Rossi", "Marketing executive", (Role.MEMBER,), ("Marketing",)),
     DemoPerson("Aisha", "Karim", "Agency social media consultant", (Role.AGENCY,), ("Marketing",)),
@@ -60,10 +74,16 @@ OFFICIAL_VOICES = [
 ]
 
 SAMPLE_POSTS = [
-    ("priya", "New trains for the coast line are in testing at our depot this month. "
-     "Happy to answer questions about how we test them! #iworkatacmerail"),
-    ("grace", "Lifts at Central are back in service after this morning's repair. "
-     "Thanks for your patience. #iworkatacmerail"),
+    (
+        "priya",
+        "New trains for the coast line are in testing at our depot this month. "
+        "Happy to answer questions about how we test them! #iworkatacmerail",
+    ),
+    (
+        "grace",
+        "Lifts at Central are back in service after this morning's repair. "
+        "Thanks for your patience. #iworkatacmerail",
+    ),
 ]
 
 
@@ -71,7 +91,10 @@ def _person(spec: DemoPerson) -> Person:
     person = Person.objects.filter(email=spec.email).first()
     if person is None:
         person = Person.objects.create_user(
-            spec.email, DEMO_PASSWORD, full_name=f"{spec.first} {spec.last}", time_zone="Europe/London"
+            spec.email,
+            DEMO_PASSWORD,
+            full_name=f"{spec.first} {spec.last}",
+            time_zone="Europe/London",
         )
     if Role.ADMIN in spec.roles and not person.is_staff:
         # The instance operator of the demo may open the Django admin.

@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -64,7 +64,10 @@ def job(
                         limit,
                         delay,
                     )
-                    retry = wrapped.using(run_after=timezone.now() + timedelta(seconds=delay))
+                    retry = cast(
+                        "Task[..., Any]",
+                        wrapped.using(run_after=timezone.now() + timedelta(seconds=delay)),
+                    )
                     retry.enqueue(*args, _attempt=_attempt + 1, **kwargs)
                 raise
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Membership
 from cluetrain.organizations.policy import Permission
+from cluetrain.organizations.requests import SignedInRequest
 from cluetrain.publishing.models import Post
 from cluetrain.voices.models import Voice
 
@@ -28,8 +29,8 @@ PROMISES = {
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]
+def home(request: SignedInRequest) -> HttpResponse:
+    organization = request.organization
     context: dict[str, object] = {"organization": organization}
     if organization is not None:
         person = request.user
@@ -44,14 +45,19 @@ def home(request: HttpRequest) -> HttpResponse:
             .select_related("voice")
             .order_by("-created_at")[:5]
         )
-        if policy.can(person, organization, Permission.VIEW_INSIGHTS):  # type: ignore[arg-type]
+        if policy.can(person, organization, Permission.VIEW_INSIGHTS):
             week_ago = timezone.now() - timedelta(days=7)
             context["pulse"] = [
-                ("People", Membership.objects.filter(organization=organization, is_active=True).count()),
+                (
+                    "People",
+                    Membership.objects.filter(organization=organization, is_active=True).count(),
+                ),
                 ("Voices", Voice.objects.filter(organization=organization).count()),
                 (
                     "Posts this week",
-                    Post.objects.filter(organization=organization, created_at__gte=week_ago).count(),
+                    Post.objects.filter(
+                        organization=organization, created_at__gte=week_ago
+                    ).count(),
                 ),
                 (
                     "People who posted this week",

@@ -32,7 +32,8 @@ class InviteForm(forms.Form):
 class AcceptInvitationForm(forms.Form):
     full_name = forms.CharField(label="Your name, as colleagues know it", max_length=150)
     password = forms.CharField(
-        label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password_again = forms.CharField(
         label="The password again",

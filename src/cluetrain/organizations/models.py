@@ -20,9 +20,7 @@ def validate_time_zone(value: str) -> None:
 
 
 class PersonManager(BaseUserManager["Person"]):
-    def create_user(
-        self, email: str, password: str | None = None, **fields: Any
-    ) -> Person:
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> Person:
         if not email:
             raise ValueError("A person needs an e-mail address")
         person = self.model(email=self.normalize_email(email).lower(), **fields)

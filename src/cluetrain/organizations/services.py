@@ -127,7 +127,9 @@ def do_set_roles(actor: Person, membership: Membership, roles: Iterable[str]) ->
             .exists()
         )
         if not leads_left and not wanted & {Role.ADMIN, Role.DIRECTOR}:
-            raise ServiceError(f"{organization.name} must keep at least one administrator or director.")
+            raise ServiceError(
+                f"{organization.name} must keep at least one administrator or director."
+            )
         membership.role_grants.exclude(role__in=wanted).delete()
         for role in wanted - current:
             RoleGrant.objects.create(membership=membership, role=role)
@@ -155,6 +157,8 @@ def do_invite(
     policy.require(actor, organization, Permission.INVITE_PEOPLE)
     email = email.strip().lower()
     try:
+        if len(email) > 254:  # RFC 5321's limit; the column's too
+            raise ValidationError("too long")
         validate_email(email)
     except ValidationError as exc:
         raise ServiceError(f"{email or 'An empty address'} is not a valid e-mail address.") from exc

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,13 +20,14 @@ from cluetrain.organizations.forms import (
     RolesForm,
 )
 from cluetrain.organizations.middleware import SESSION_KEY
-from cluetrain.organizations.models import Invitation, Membership
+from cluetrain.organizations.models import Invitation, Membership, Person
 from cluetrain.organizations.policy import Permission
+from cluetrain.organizations.requests import MemberRequest
 
 
 @member_required
-def people(request: HttpRequest) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]
+def people(request: MemberRequest) -> HttpResponse:
+    organization = request.organization
     members = (
         Membership.objects.filter(organization=organization, is_active=True)
         .select_related("person")
@@ -36,22 +39,22 @@ def people(request: HttpRequest) -> HttpResponse:
         "organizations/people.html",
         {
             "members": members,
-            "can_manage_roles": policy.can(request.user, organization, Permission.MANAGE_ROLES),  # type: ignore[arg-type]
+            "can_manage_roles": policy.can(request.user, organization, Permission.MANAGE_ROLES),
         },
     )
 
 
 @member_required
-def member_roles(request: HttpRequest, membership_id: int) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]
+def member_roles(request: MemberRequest, membership_id: int) -> HttpResponse:
+    organization = request.organization
     membership = get_object_or_404(
         Membership.objects.select_related("person"), pk=membership_id, organization=organization
     )
-    policy.require(request.user, organization, Permission.MANAGE_ROLES)  # type: ignore[arg-type]
+    policy.require(request.user, organization, Permission.MANAGE_ROLES)
     form = RolesForm(request.POST or None, initial={"roles": membership.role_names})
     if request.method == "POST" and form.is_valid():
         try:
-            services.do_set_roles(request.user, membership, form.cleaned_data["roles"])  # type: ignore[arg-type]
+            services.do_set_roles(request.user, membership, form.cleaned_data["roles"])
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:
@@ -61,18 +64,18 @@ def member_roles(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 
 @member_required
-def settings_page(request: HttpRequest) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]
+def settings_page(request: MemberRequest) -> HttpResponse:
+    organization = request.organization
     person = request.user
-    can_manage = policy.can(person, organization, Permission.MANAGE_ORGANIZATION)  # type: ignore[arg-type]
-    can_invite = policy.can(person, organization, Permission.INVITE_PEOPLE)  # type: ignore[arg-type]
+    can_manage = policy.can(person, organization, Permission.MANAGE_ORGANIZATION)
+    can_invite = policy.can(person, organization, Permission.INVITE_PEOPLE)
     settings_form = OrganizationSettingsForm(instance=organization)
     invite_form = InviteForm(organization=organization)
     department_form = DepartmentForm()
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "settings":
-            policy.require(person, organization, Permission.MANAGE_ORGANIZATION)  # type: ignore[arg-type]
+            policy.require(person, organization, Permission.MANAGE_ORGANIZATION)
             settings_form = OrganizationSettingsForm(request.POST, instance=organization)
             if settings_form.is_valid():
                 settings_form.save()
@@ -83,7 +86,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             if invite_form.is_valid():
                 try:
                     services.do_invite(
-                        person,  # type: ignore[arg-type]
+                        person,
                         organization,
                         invite_form.cleaned_data["email"],
                         invite_form.cleaned_data["roles"],
@@ -92,14 +95,18 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 except ServiceError as exc:
                     invite_form.add_error(None, exc.message)
                 else:
-                    messages.success(request, f"Invitation sent to {invite_form.cleaned_data['email']}.")
+                    messages.success(
+                        request, f"Invitation sent to {invite_form.cleaned_data['email']}."
+                    )
                     return redirect("organizations:settings")
         elif action == "department":
             department_form = DepartmentForm(request.POST)
             if department_form.is_valid():
                 try:
                     services.do_create_department(
-                        person, organization, department_form.cleaned_data["name"]  # type: ignore[arg-type]
+                        person,
+                        organization,
+                        department_form.cleaned_data["name"],
                     )
                 except ServiceError as exc:
                     department_form.add_error("name", exc.message)
@@ -125,12 +132,14 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_POST
-def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def revoke_invitation(request: MemberRequest, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(
-        Invitation, pk=invitation_id, organization=request.organization  # type: ignore[attr-defined]
+        Invitation,
+        pk=invitation_id,
+        organization=request.organization,
     )
     try:
-        services.do_revoke_invitation(request.user, invitation)  # type: ignore[arg-type]
+        services.do_revoke_invitation(request.user, invitation)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
@@ -150,19 +159,24 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if signed_in:
-                membership = services.do_accept_invitation(token, person=request.user)  # type: ignore[arg-type]
+                membership = services.do_accept_invitation(token, person=cast(Person, request.user))
             elif form is not None and form.is_valid():
                 membership = services.do_accept_invitation(
                     token,
                     full_name=form.cleaned_data["full_name"],
                     password=form.cleaned_data["password"],
                 )
-                login(request, membership.person, backend="django.contrib.auth.backends.ModelBackend")
+                login(
+                    request, membership.person, backend="django.contrib.auth.backends.ModelBackend"
+                )
             else:
                 membership = None
         except services.InvitationInvalid as exc:
             return render(
-                request, "organizations/invitation_invalid.html", {"reason": exc.message}, status=410
+                request,
+                "organizations/invitation_invalid.html",
+                {"reason": exc.message},
+                status=410,
             )
         except ServiceError as exc:
             if form is None:
@@ -180,9 +194,10 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 @member_required
 @require_POST
-def switch_organization(request: HttpRequest) -> HttpResponse:
+def switch_organization(request: MemberRequest) -> HttpResponse:
     organization = services.check_switch_organization(
-        request.user, request.POST.get("organization", "")  # type: ignore[arg-type]
+        request.user,
+        request.POST.get("organization", ""),
     )
     request.session[SESSION_KEY] = organization.pk
     next_url = request.POST.get("next", "")

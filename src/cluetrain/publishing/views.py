@@ -2,21 +2,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations.decorators import member_required
+from cluetrain.organizations.requests import MemberRequest
 from cluetrain.publishing.forms import PublishForm
 from cluetrain.publishing.models import Post
 from cluetrain.publishing.services import do_publish
 from cluetrain.voices.models import Voice, VoiceKind
 
 
-def usable_voices(request: HttpRequest) -> list[Voice]:
+def usable_voices(request: MemberRequest) -> list[Voice]:
     """The voices the person may choose from: their own, and official ones they are listed on."""
     return list(
-        Voice.objects.filter(organization=request.organization)  # type: ignore[attr-defined]
+        Voice.objects.filter(organization=request.organization)
         .filter(
             Q(kind=VoiceKind.PERSONAL, owner=request.user)
             | Q(kind=VoiceKind.OFFICIAL, access__person=request.user)
@@ -27,21 +28,21 @@ def usable_voices(request: HttpRequest) -> list[Voice]:
 
 
 @member_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: MemberRequest) -> HttpResponse:
     voices = usable_voices(request)
     form = PublishForm(request.POST or None, voices=voices)
     if request.method == "POST":
         # The voice is looked up in the whole organisation, not only among the offered
         # ones, so a forged choice meets the service's refusal (403 with the reason).
         voice = Voice.objects.filter(
-            organization=request.organization,  # type: ignore[attr-defined]
-            pk=request.POST.get("voice") if request.POST.get("voice", "").isdigit() else 0,
+            organization=request.organization,
+            pk=int(voice_id) if (voice_id := request.POST.get("voice", "")).isdigit() else 0,
         ).first()
         if voice is None:
             form.add_error("voice", "Choose one of your voices.")
         else:
             try:
-                do_publish(request.user, voice, request.POST.get("text", ""))  # type: ignore[arg-type]
+                do_publish(request.user, voice, request.POST.get("text", ""))
             except NotAllowed:
                 raise
             except ServiceError as exc:
@@ -50,8 +51,10 @@ def index(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Published.")
                 return redirect("publishing:index")
     posts = (
-        Post.objects.filter(organization=request.organization)  # type: ignore[attr-defined]
+        Post.objects.filter(organization=request.organization)
         .select_related("voice", "author")
         .order_by("-created_at")[:20]
     )
-    return render(request, "publishing/index.html", {"form": form, "voices": voices, "posts": posts})
+    return render(
+        request, "publishing/index.html", {"form": form, "voices": voices, "posts": posts}
+    )

@@ -17,6 +17,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 MESSAGE_OWNER = "a voice's owner and kind cannot change"
 MESSAGE_ACCESS = "only official voices have a list of people who may post"
 
+# The f-strings below interpolate only the module's own constant messages.
 SQLITE = [
     f"""
     CREATE TRIGGER IF NOT EXISTS voices_voice_owner_fixed

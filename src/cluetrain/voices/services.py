@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from django.db import IntegrityError, transaction
 
 from cluetrain.core import audit, crypto
@@ -110,7 +111,9 @@ def do_grant_voice_access(actor: Person, voice: Voice, person: Person) -> VoiceA
             voice=voice, person=person, defaults={"granted_by": actor}
         )
         if created:
-            audit.record(voice.organization, actor, "voice.access_granted", voice, person=str(person))
+            audit.record(
+                voice.organization, actor, "voice.access_granted", voice, person=str(person)
+            )
     return access
 
 
@@ -119,7 +122,9 @@ def do_revoke_voice_access(actor: Person, voice: Voice, person: Person) -> None:
     with transaction.atomic():
         deleted, _ = VoiceAccess.objects.filter(voice=voice, person=person).delete()
         if deleted:
-            audit.record(voice.organization, actor, "voice.access_revoked", voice, person=str(person))
+            audit.record(
+                voice.organization, actor, "voice.access_revoked", voice, person=str(person)
+            )
 
 
 def do_update_credential(actor: Person, voice: Voice, credential: dict[str, str]) -> None:
@@ -141,7 +146,7 @@ def _mentions(text: str, term: str) -> bool:
 
 
 def check_disclosure(voice: Voice, text: str) -> None:
-    """Raise ``DisclosureMissing`` if a personal post about the organisation lacks its disclosure."""
+    """Raise ``DisclosureMissing`` when a personal post about the organisation lacks it."""
     organization = voice.organization
     disclosure = organization.disclosure_text.strip()
     if voice.kind != VoiceKind.PERSONAL or not disclosure:

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django.core.management import call_command
+
+from cluetrain.core.demo import PEOPLE, load_demo
+from cluetrain.organizations.models import Membership, Organization, Person, RoleGrant
+from cluetrain.organizations.roles import Role
+from cluetrain.publishing.models import Post
+from cluetrain.voices.models import Voice, VoiceKind
+
+
+def counts() -> tuple[int, ...]:
+    return tuple(
+        model.objects.count()
+        for model in (Organization, Person, Membership, RoleGrant, Voice, Post)
+    )
+
+
+def test_the_demo_is_acme_rail_with_every_role(db: None) -> None:
+    organization = load_demo()
+    assert organization.name == "Acme Rail"
+    assert sorted(organization.departments.values_list("name", flat=True)) == [
+        "Customer care",
+        "Engineering",
+        "Marketing",
+        "Operations",
+    ]
+    held = set(
+        RoleGrant.objects.filter(membership__organization=organization).values_list(
+            "role", flat=True
+        )
+    )
+    assert held == set(Role.values)
+    assert Membership.objects.filter(organization=organization).count() == len(PEOPLE) == 12
+    assert Voice.objects.filter(organization=organization, kind=VoiceKind.PERSONAL).count() == 12
+    assert Voice.objects.filter(organization=organization, kind=VoiceKind.OFFICIAL).count() == 4
+
+
+def test_running_the_demo_again_changes_nothing(db: None) -> None:
+    load_demo()
+    first = counts()
+    call_command("demo", no_serve=True, verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert counts() == first
+
+
+def test_the_agency_consultant_serves_two_organisations(db: None) -> None:
+    load_demo()
+    aisha = Person.objects.get(email="aisha@acme-rail.example")
+    assert aisha.memberships.count() == 2
