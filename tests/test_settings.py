@@ -118,3 +118,15 @@ def test_a_secret_can_come_from_a_file(tmp_path: Path) -> None:
 def test_postgresql_is_chosen_by_database_url(tmp_path: Path) -> None:
     result = start(tmp_path, DATABASE_URL="postgres://u:p@127.0.0.1:5999/cluetrain")
     assert result.stdout.split()[0] == "django.db.backends.postgresql"
+
+
+def test_the_cache_is_shared_by_every_process(settings: object, db: None) -> None:
+    from django.core.cache import cache
+
+    backend = settings.CACHES["default"]["BACKEND"]  # type: ignore[attr-defined]
+    if os.environ.get("REDIS_URL"):
+        assert backend == "django.core.cache.backends.redis.RedisCache"
+    else:
+        assert backend == "django.core.cache.backends.db.DatabaseCache"
+    cache.set("cluetrain-test", "shared", 5)
+    assert cache.get("cluetrain-test") == "shared"
