@@ -162,6 +162,10 @@ def clear_jobs() -> None:
     DBTaskResult.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM bench_claim")
+        if connection.vendor == "postgresql":
+            # Dead rows left by the previous case would slow the next one's queue scans,
+            # so later cases would lose for reasons unrelated to the worker count.
+            cursor.execute("VACUUM ANALYZE django_tasks_database_dbtaskresult")
 
 
 def other_connections() -> int:
@@ -172,6 +176,7 @@ def other_connections() -> int:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'"
         )
         row = cursor.fetchone()
     return int(row[0]) if row else 0
@@ -299,6 +304,7 @@ def report(name: str, rounds: list[CaseResult]) -> list[tuple[str, object]]:
     """One case's figures: medians over rounds for timings, totals over rounds for counts."""
     lines: list[tuple[str, object]] = [
         (f"{name}_jobs_per_s", f"{median([r.jobs_per_s for r in rounds]):.1f}"),
+        (f"{name}_jobs_per_s_per_round", " ".join(f"{r.jobs_per_s:.1f}" for r in rounds)),
         (f"{name}_drain_jobs_per_s", f"{median([r.drain_jobs_per_s for r in rounds]):.1f}"),
         (f"{name}_startup_s", f"{median([r.startup_s for r in rounds]):.2f}"),
         (f"{name}_wall_s", f"{median([r.wall_s for r in rounds]):.2f}"),
@@ -310,7 +316,7 @@ def report(name: str, rounds: list[CaseResult]) -> list[tuple[str, object]]:
         (f"{name}_jobs_per_worker", " ".join("/".join(map(str, r.split)) or "0" for r in rounds)),
         (f"{name}_exit_codes", " ".join(",".join(map(str, r.exit_codes)) for r in rounds)),
         (
-            f"{name}_worker_stderr_lines",
+            f"{name}_stderr_lines",
             sum(len(text.splitlines()) for r in rounds for text in r.worker_stderr),
         ),
     ]

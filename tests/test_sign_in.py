@@ -97,3 +97,34 @@ def test_a_member_cannot_change_roles_or_settings(cast: Cast) -> None:
     assert response.status_code == 403
     cast.acme.refresh_from_db()
     assert cast.acme.name == "Acme"
+
+
+def test_a_director_changes_the_disclosure_and_it_is_audited(cast: Cast) -> None:
+    from cluetrain.core.models import AuditEvent
+
+    response = cast.client(cast.director).post(
+        "/settings/",
+        {
+            "action": "settings",
+            "name": "Acme",
+            "time_zone": "Europe/Paris",
+            "disclosure_text": "#acmestaff",
+            "disclosure_keywords": "",
+        },
+    )
+    assert response.status_code == 302
+    cast.acme.refresh_from_db()
+    assert cast.acme.disclosure_text == "#acmestaff"
+    event = AuditEvent.objects.get(verb="organization.updated")
+    assert event.data["before"]["disclosure_text"] == "#iworkatacme"
+
+
+def test_an_invalid_time_zone_is_refused_and_changes_nothing(cast: Cast) -> None:
+    response = cast.client(cast.director).post(
+        "/settings/",
+        {"action": "settings", "name": "Acme", "time_zone": "Moon/Base", "disclosure_text": ""},
+    )
+    assert response.status_code == 200
+    assert "not a known time zone" in response.content.decode()
+    cast.acme.refresh_from_db()
+    assert cast.acme.time_zone == "UTC"

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from cluetrain.organizations.models import Department, Organization
+from cluetrain.organizations.models import Department, Organization, validate_time_zone
 from cluetrain.organizations.roles import Role
 
 
@@ -47,11 +47,21 @@ class AcceptInvitationForm(forms.Form):
         return data
 
 
-class OrganizationSettingsForm(forms.ModelForm):
-    class Meta:
-        model = Organization
-        fields = ["name", "time_zone", "disclosure_text", "disclosure_keywords"]
-        widgets = {"disclosure_keywords": forms.TextInput()}
+class OrganizationSettingsForm(forms.Form):
+    """A plain form: the service applies the change, so the instance is not touched here."""
+
+    name = forms.CharField(max_length=120)
+    time_zone = forms.CharField(max_length=64, validators=[validate_time_zone])
+    disclosure_text = forms.CharField(
+        max_length=60, required=False, help_text=Organization.disclosure_text.field.help_text
+    )
+    disclosure_keywords = forms.CharField(
+        required=False, help_text=Organization.disclosure_keywords.field.help_text
+    )
+
+    @classmethod
+    def initial_for(cls, organization: Organization) -> dict[str, str]:
+        return {name: getattr(organization, name) for name in cls.base_fields}
 
 
 class DepartmentForm(forms.Form):

@@ -65,9 +65,27 @@ def do_create_organization(name: str, *, slug: str = "", time_zone: str = "UTC")
     return organization
 
 
-def do_create_department(actor: Person | None, organization: Organization, name: str) -> Department:
-    if actor is not None:
-        policy.require(actor, organization, Permission.MANAGE_DEPARTMENTS)
+def do_update_organization(actor: Person, organization: Organization, **fields: str) -> None:
+    """Change the organisation's name, time zone or disclosure; audited with before and after."""
+    policy.require(actor, organization, Permission.MANAGE_ORGANIZATION)
+    allowed = {"name", "time_zone", "disclosure_text", "disclosure_keywords"}
+    if unknown := set(fields) - allowed:
+        raise ServiceError(f"These settings cannot be changed here: {', '.join(sorted(unknown))}.")
+    before = {name: getattr(organization, name) for name in fields}
+    for name, value in fields.items():
+        setattr(organization, name, value.strip())
+    try:
+        organization.full_clean()
+    except ValidationError as exc:
+        organization.refresh_from_db()
+        raise ServiceError("; ".join(exc.messages)) from exc
+    with transaction.atomic():
+        organization.save(update_fields=list(fields))
+        audit.record(organization, actor, "organization.updated", organization, before=before)
+
+
+def do_create_department(actor: Person, organization: Organization, name: str) -> Department:
+    policy.require(actor, organization, Permission.MANAGE_DEPARTMENTS)
     name = name.strip()
     if not name:
         raise ServiceError("A department needs a name.")
@@ -76,8 +94,7 @@ def do_create_department(actor: Person | None, organization: Organization, name:
         raise ServiceError(f"{organization.name} already has a department called {name}.")
     with transaction.atomic():
         department = Department.objects.create(organization=organization, name=name, slug=slug)
-        if actor is not None:
-            audit.record(organization, actor, "department.created", department)
+        audit.record(organization, actor, "department.created", department)
     return department
 
 

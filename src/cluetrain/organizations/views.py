@@ -69,18 +69,28 @@ def settings_page(request: MemberRequest) -> HttpResponse:
     person = request.user
     can_manage = policy.can(person, organization, Permission.MANAGE_ORGANIZATION)
     can_invite = policy.can(person, organization, Permission.INVITE_PEOPLE)
-    settings_form = OrganizationSettingsForm(instance=organization)
+    settings_form = OrganizationSettingsForm(
+        initial=OrganizationSettingsForm.initial_for(organization)
+    )
     invite_form = InviteForm(organization=organization)
     department_form = DepartmentForm()
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "settings":
+            settings_form = OrganizationSettingsForm(request.POST)
             policy.require(person, organization, Permission.MANAGE_ORGANIZATION)
-            settings_form = OrganizationSettingsForm(request.POST, instance=organization)
             if settings_form.is_valid():
-                settings_form.save()
-                messages.success(request, "Settings saved.")
-                return redirect("organizations:settings")
+                try:
+                    services.do_update_organization(
+                        person,
+                        organization,
+                        **{k: str(v) for k, v in settings_form.cleaned_data.items()},
+                    )
+                except ServiceError as exc:
+                    settings_form.add_error(None, exc.message)
+                else:
+                    messages.success(request, "Settings saved.")
+                    return redirect("organizations:settings")
         elif action == "invite":
             invite_form = InviteForm(request.POST, organization=organization)
             if invite_form.is_valid():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         worker = subprocess.Popen([sys.executable, "-m", "cluetrain", "worker", "-v", "0"])
         self.stdout.write(self.style.SUCCESS(f"\nCluetrain is running at {address}"))
         self.stdout.write("Sign in as dana@acme-rail.example to start. Press Ctrl+C to stop.\n")
+        # Stopped by SIGTERM (a service manager, `timeout`) as by Ctrl+C: stop the worker too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             run_server(options["host"], options["port"], threads=8)
         except KeyboardInterrupt:
