@@ -1,7 +1,8 @@
 """Measure how fast `cluetrain worker` drains a burst of jobs, with one worker and with two.
 
-A burst of N ``ping`` jobs is enqueued at once, then drained first by one worker
-process and then by two started together, on the same database in the same run.
+A burst of N ``ping`` jobs is enqueued at once, then drained by one worker process;
+another burst is drained by two started together. Both cases run on the same database
+in the same run, in alternating order over a few rounds, and timings are medians.
 The machine this runs on is shared and noisy, so the ratio between the two cases
 says more than either absolute figure: it tells whether a second worker adds
 throughput or only contends for the queue (SQLite serialises every claim behind
@@ -14,7 +15,7 @@ by a single worker (``worker_ids``), and a database trigger recorded exactly
 one claim for it: ``worker_ids`` alone could hide a double claim, since each
 claim rewrites the list read before it. Exits 1 if any job ran twice or was lost.
 
-    .venv/bin/python bench/worker_throughput.py [--quick] [--database-url URL]
+    .venv/bin/python bench/worker_throughput.py [--quick] [--database-url URL] [--rounds N]
 
 Without ``--database-url`` it uses a fresh SQLite database in a temporary folder.
 With it, it migrates that PostgreSQL database and needs it to hold no jobs.
