@@ -6,7 +6,6 @@ the outsider. Each person holds the roles their name says.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -122,8 +121,3 @@ def cast(db: None) -> Cast:
 def collected_static(django_db_blocker: pytest.FixtureRequest) -> None:
     """Serve static files as production does: collected, hashed, compressed."""
     call_command("collectstatic", interactive=False, verbosity=0)
-
-
-@pytest.fixture
-def outbox(mailoutbox: list) -> Iterator[list]:  # type: ignore[type-arg]
-    return mailoutbox

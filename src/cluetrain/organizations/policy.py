@@ -92,11 +92,9 @@ def forget_roles(person: Person) -> None:
 
 
 def is_member(person: Person | None, organization: Organization) -> bool:
-    if person is None or not person.is_authenticated or not person.is_active:
-        return False
-    return Membership.objects.filter(
-        person=person, organization=organization, is_active=True
-    ).exists()
+    # Every active membership holds at least one role (services refuse an empty set),
+    # so the cached roles answer this without another query.
+    return bool(roles_of(person, organization))
 
 
 def can(person: Person | None, organization: Organization | None, permission: Permission) -> bool:
