@@ -130,3 +130,15 @@ def test_the_cache_is_shared_by_every_process(settings: object, db: None) -> Non
         assert backend == "django.core.cache.backends.db.DatabaseCache"
     cache.set("cluetrain-test", "shared", 5)
     assert cache.get("cluetrain-test") == "shared"
+
+
+def test_env_example_lists_every_setting_read() -> None:
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    source = (root / "src" / "cluetrain" / "settings.py").read_text()
+    read = set(re.findall(r'env\w*\(\s*"([A-Z_]+)"', source))
+    example = (root / ".env.example").read_text()
+    assert read, "no settings found: the pattern no longer matches settings.py"
+    missing = sorted(name for name in read if not re.search(rf"\b{name}=", example))
+    assert missing == []
