@@ -17,6 +17,9 @@ from cluetrain.organizations.roles import Role
 from cluetrain.organizations.services import do_add_member
 from cluetrain.voices.models import Network, Voice, VoiceAccess, VoiceKind
 
+# The local Bluesky server (a real PDS on loopback) for connector tests.
+pytest_plugins = ["tests.support.pds"]
+
 PASSWORD = "correct horse battery staple"
 
 CAST: dict[str, tuple[str, tuple[Role, ...]]] = {

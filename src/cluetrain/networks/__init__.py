@@ -1,0 +1,21 @@
+"""Network connectors: one package per network behind the interface in ``networks.base``."""
+
+from cluetrain.networks.base import (
+    Account,
+    Connector,
+    ConnectorError,
+    ContentRejected,
+    CredentialsRejected,
+    NetworkError,
+    PublishedRef,
+)
+
+__all__ = [
+    "Account",
+    "Connector",
+    "ConnectorError",
+    "ContentRejected",
+    "CredentialsRejected",
+    "NetworkError",
+    "PublishedRef",
+]

@@ -1,0 +1,1 @@
+"""Helpers and pytest plugins that start the real servers the tests run against."""
