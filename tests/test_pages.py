@@ -37,7 +37,8 @@ def test_each_area_renders_for_the_director(cast: Cast, url: str) -> None:
         "People",
         "Settings",
     ]:
-        assert f">{label}<" in page or f"> {label} <" in page or label in page
+        assert f">{label}</a>" in page, f"no navigation link to {label}"
+    assert page.count('aria-current="page"') == 1
 
 
 def test_the_people_list_has_a_constant_query_count(cast: Cast) -> None:

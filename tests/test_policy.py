@@ -97,3 +97,14 @@ def test_the_publish_page_offers_only_the_persons_own_voices(cast: Cast) -> None
     page = cast.client(cast.mentor).get("/publish/").content.decode()
     assert "Acme Customer care" in page
     assert f'value="{cast.member_voice.pk}"' not in page
+
+
+def test_the_postable_voices_query_agrees_with_the_rule(cast: Cast) -> None:
+    from cluetrain.voices.models import Voice
+
+    for person in [cast.member, cast.mentor, cast.admin, cast.director, cast.outsider]:
+        listed = set(policy.postable_voices(person, cast.acme))
+        allowed = {
+            v for v in Voice.objects.filter(organization=cast.acme) if policy.can_post_as(person, v)
+        }
+        assert listed == allowed, person

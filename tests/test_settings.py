@@ -142,3 +142,14 @@ def test_env_example_lists_every_setting_read() -> None:
     assert read, "no settings found: the pattern no longer matches settings.py"
     missing = sorted(name for name in read if not re.search(rf"\b{name}=", example))
     assert missing == []
+
+
+def test_an_empty_key_file_left_by_a_crash_is_replaced(tmp_path: Path) -> None:
+    from cluetrain.secrets_store import read_or_create
+
+    path = tmp_path / "secret_key"
+    path.write_text("")
+    value = read_or_create(path, lambda: "fresh-value")
+    assert value == "fresh-value"
+    assert path.read_text().strip() == "fresh-value"
+    assert read_or_create(path, lambda: "other") == "fresh-value"

@@ -188,3 +188,20 @@ def test_publishing_checks_the_disclosure(cast: Cast) -> None:
 
     with pytest.raises(services.DisclosureMissing):
         do_publish(cast.member, cast.member_voice, "Acme is hiring engineers")
+
+
+def test_only_the_owner_reconnects_a_personal_voice(cast: Cast) -> None:
+    services.do_update_credential(cast.member, cast.member_voice, {"app_password": "new"})
+    assert Voice.objects.get(pk=cast.member_voice.pk).get_credential() == {"app_password": "new"}
+    # Swapping in one's own credential would be posting as someone else by the back door.
+    with pytest.raises(NotAllowed, match="Only the owner"):
+        services.do_update_credential(cast.admin, cast.member_voice, {"app_password": "mine"})
+    assert Voice.objects.get(pk=cast.member_voice.pk).get_credential() == {"app_password": "new"}
+
+
+def test_voice_managers_reconnect_official_voices(cast: Cast) -> None:
+    Voice.objects.filter(pk=cast.care_voice.pk).update(status="needs_reconnect")
+    services.do_update_credential(cast.coordinator, cast.care_voice, {"token": "t"})
+    assert Voice.objects.get(pk=cast.care_voice.pk).status == "connected"
+    with pytest.raises(NotAllowed):
+        services.do_update_credential(cast.member, cast.care_voice, {"token": "x"})

@@ -19,7 +19,6 @@ def worker_env() -> dict[str, str]:
     env = dict(os.environ)
     settings = connection.settings_dict
     if connection.vendor == "sqlite":
-        env.pop("DATABASE_URL", None)
         env["DATABASE_URL"] = f"sqlite:///{settings['NAME']}"
     else:
         env["DATABASE_URL"] = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +32,13 @@ def read_or_create(path: Path, make: Callable[[], str]) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text(encoding="utf-8").strip() or read_or_create(path, make)
+        # Another process is writing it: give it a moment. A file still empty after that
+        # was left by a process that died between creating and writing; take it over.
+        for _ in range(20):
+            time.sleep(0.05)
+            if existing := path.read_text(encoding="utf-8").strip():
+                return existing
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(value + "\n")
     return value

@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar, cast
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import Task
@@ -26,6 +25,8 @@ T = TypeVar("T")
 
 # task path -> interval in seconds, filled by @periodic at import time.
 PERIODIC: dict[str, int] = {}
+# Periodic jobs whose row this process has made sure of.
+_registered: set[str] = set()
 
 
 class PermanentFailure(Exception):
@@ -87,11 +88,6 @@ def periodic(seconds: int) -> Callable[[Task[P, T]], Task[P, T]]:
     return register
 
 
-def enqueue_on_commit(wrapped: Task[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Enqueue after the surrounding transaction commits, so the job sees its data."""
-    transaction.on_commit(lambda: wrapped.enqueue(*args, **kwargs))
-
-
 def reclaim_stale_jobs() -> int:
     """Put back jobs claimed by a worker that stopped before finishing them."""
     from django_tasks.base import TaskResultStatus
@@ -113,10 +109,12 @@ def enqueue_due_periodic_jobs() -> int:
     from cluetrain.core.models import PeriodicJob
 
     now = timezone.now()
-    for path, seconds in PERIODIC.items():
-        PeriodicJob.objects.get_or_create(
-            task_path=path, defaults={"interval_seconds": seconds, "next_run_at": now}
-        )
+    if _registered != set(PERIODIC):
+        for path, seconds in PERIODIC.items():
+            PeriodicJob.objects.get_or_create(
+                task_path=path, defaults={"interval_seconds": seconds, "next_run_at": now}
+            )
+        _registered.update(PERIODIC)
     enqueued = 0
     for periodic_job in PeriodicJob.objects.filter(next_run_at__lte=now, task_path__in=PERIODIC):
         interval = PERIODIC[periodic_job.task_path]

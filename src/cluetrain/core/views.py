@@ -34,12 +34,7 @@ def home(request: SignedInRequest) -> HttpResponse:
     context: dict[str, object] = {"organization": organization}
     if organization is not None:
         person = request.user
-        context["my_voices"] = list(
-            Voice.objects.filter(organization=organization, owner=person).order_by("name")
-        )
-        context["official_voices"] = list(
-            Voice.objects.filter(organization=organization, access__person=person).order_by("name")
-        )
+        context["my_voices"] = list(policy.postable_voices(person, organization))
         context["my_posts"] = list(
             Post.objects.filter(organization=organization, author=person)
             .select_related("voice")

@@ -16,6 +16,8 @@ NAVIGATION = [
     ("people", "People", "organizations:people", "e"),
     ("settings", "Settings", "organizations:settings", "s"),
 ]
+# Pages that belong to an area without living under its address.
+ALSO_UNDER = {"people": ("/voices/",)}
 
 
 def current_organization(request: HttpRequest) -> dict[str, Any]:
@@ -26,7 +28,7 @@ def current_organization(request: HttpRequest) -> dict[str, Any]:
     nav = []
     for key, label, url_name, shortcut in NAVIGATION:
         url = reverse(url_name)
-        active = path == url if url == "/" else path.startswith(url)
+        active = path == url if url == "/" else path.startswith((url, *ALSO_UNDER.get(key, ())))
         nav.append({"key": key, "label": label, "url": url, "active": active, "shortcut": shortcut})
     roles: list[str] = []
     if membership is not None:

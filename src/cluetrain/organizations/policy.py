@@ -14,6 +14,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.db.models import Q, QuerySet
+
 from cluetrain.core.errors import NotAllowed
 from cluetrain.organizations.models import Membership, Organization, Person
 from cluetrain.organizations.roles import Role
@@ -130,6 +132,23 @@ def can_post_as(person: Person | None, voice: Voice) -> bool:
     if not is_member(person, voice.organization):
         return False
     return voice.access.filter(person=person).exists()
+
+
+def postable_voices(person: Person, organization: Organization) -> QuerySet[Voice]:
+    """The voices ``person`` may post through in ``organization``: ``can_post_as`` as a query."""
+    from cluetrain.voices.models import Voice, VoiceKind
+
+    if not is_member(person, organization):
+        return Voice.objects.none()
+    return (
+        Voice.objects.filter(organization=organization)
+        .filter(
+            Q(kind=VoiceKind.PERSONAL, owner=person)
+            | Q(kind=VoiceKind.OFFICIAL, access__person=person)
+        )
+        .distinct()
+        .order_by("kind", "name")
+    )
 
 
 def require_post_as(person: Person | None, voice: Voice) -> None:

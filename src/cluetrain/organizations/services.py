@@ -306,16 +306,6 @@ def do_revoke_invitation(actor: Person, invitation: Invitation) -> None:
     audit.record(invitation.organization, actor, "invitation.revoked", invitation.email)
 
 
-def organizations_of(person: Person) -> list[Organization]:
-    if not person.is_authenticated:
-        return []
-    return list(
-        Organization.objects.filter(memberships__person=person, memberships__is_active=True)
-        .order_by("name")
-        .distinct()
-    )
-
-
 def check_switch_organization(person: Person, organization_id: str | int) -> Organization:
     """The organisation to switch to; ``NotAllowed`` when the person is not a member."""
     try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
 from cluetrain.voices.models import Voice
 
@@ -11,7 +12,6 @@ class PublishForm(forms.Form):
     voice = forms.ModelChoiceField(queryset=Voice.objects.none(), empty_label=None)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=5000)
 
-    def __init__(self, *args: Any, voices: list[Voice], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, voices: QuerySet[Voice], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["voice"]
-        field.queryset = Voice.objects.filter(pk__in=[v.pk for v in voices])  # type: ignore[attr-defined]
+        self.fields["voice"].queryset = voices  # type: ignore[attr-defined]

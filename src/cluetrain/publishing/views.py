@@ -1,35 +1,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from cluetrain.core.errors import NotAllowed, ServiceError
+from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.requests import MemberRequest
 from cluetrain.publishing.forms import PublishForm
 from cluetrain.publishing.models import Post
 from cluetrain.publishing.services import do_publish
-from cluetrain.voices.models import Voice, VoiceKind
-
-
-def usable_voices(request: MemberRequest) -> list[Voice]:
-    """The voices the person may choose from: their own, and official ones they are listed on."""
-    return list(
-        Voice.objects.filter(organization=request.organization)
-        .filter(
-            Q(kind=VoiceKind.PERSONAL, owner=request.user)
-            | Q(kind=VoiceKind.OFFICIAL, access__person=request.user)
-        )
-        .distinct()
-        .order_by("kind", "name")
-    )
+from cluetrain.voices.models import Voice
 
 
 @member_required
 def index(request: MemberRequest) -> HttpResponse:
-    voices = usable_voices(request)
+    voices = policy.postable_voices(request.user, request.organization)
     form = PublishForm(request.POST or None, voices=voices)
     if request.method == "POST":
         # The voice is looked up in the whole organisation, not only among the offered

@@ -11,7 +11,7 @@ from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Department, Organization, Person
 from cluetrain.organizations.policy import Permission
-from cluetrain.voices.models import Network, Voice, VoiceAccess, VoiceKind
+from cluetrain.voices.models import Network, Voice, VoiceAccess, VoiceKind, VoiceStatus
 
 
 class DisclosureMissing(ServiceError):
@@ -135,7 +135,7 @@ def do_update_credential(actor: Person, voice: Voice, credential: dict[str, str]
     else:
         policy.require(actor, voice.organization, Permission.MANAGE_OFFICIAL_VOICES)
     voice.set_credential(credential)
-    voice.status = "connected"
+    voice.status = VoiceStatus.CONNECTED
     voice.save(update_fields=["credential_ciphertext", "status"])
 
 
