@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "cluetrain.organizations",
     "cluetrain.voices",
     "cluetrain.publishing",
+    "cluetrain.notifications",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,17 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}
 # A job claimed longer ago than this by a worker that no longer reports is put back.
 JOB_STALE_AFTER = envint("CLUETRAIN_JOB_STALE_AFTER", 900, minimum=30)
 JOB_MAX_ATTEMPTS = envint("CLUETRAIN_JOB_MAX_ATTEMPTS", 5, minimum=1)
+
+# --- Publishing -------------------------------------------------------------------------------
+# A worker holds a claimed delivery this long; one that died is replaced after it. Keep it well
+# above the connectors' timeout (20 s) so a slow but live call is never taken over.
+PUBLISH_LEASE_SECONDS = envint("CLUETRAIN_PUBLISH_LEASE", 120, minimum=1)
+# Publishing threads per worker process: network calls wait on the network, not the CPU.
+PUBLISH_THREADS = envint("CLUETRAIN_PUBLISH_THREADS", 4, minimum=1)
+# Attempts on transient network errors before a delivery is marked failed.
+PUBLISH_MAX_ATTEMPTS = envint("CLUETRAIN_PUBLISH_MAX_ATTEMPTS", 8, minimum=1)
+# Link previews may fetch private or loopback addresses only when this is on (tests, intranets).
+ALLOW_PRIVATE_URLS = envbool("CLUETRAIN_ALLOW_PRIVATE_URLS", False)
 
 # --- People and sign-in -----------------------------------------------------------------------
 AUTH_USER_MODEL = "organizations.Person"

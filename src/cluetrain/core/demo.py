@@ -6,7 +6,9 @@ what is missing, so ``cluetrain demo`` can be run on every start.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,13 +16,52 @@ from django.utils import timezone
 from cluetrain.organizations.models import Department, Membership, Organization, Person
 from cluetrain.organizations.roles import Role
 from cluetrain.organizations.services import do_add_member
-from cluetrain.publishing.models import Post, PostStatus
+from cluetrain.publishing.dispatch import run_due
+from cluetrain.publishing.models import Category, Post, QueueSlot
+from cluetrain.publishing.scheduling import Schedule, When
+from cluetrain.publishing.services import Draft, do_create_post, do_set_queue
 from cluetrain.voices.models import Network, Voice, VoiceAccess, VoiceKind
 
 DEMO_PASSWORD = "acme-rail-demo"  # noqa: S105 - printed on purpose for the demo logins
 DOMAIN = "acme-rail.example"
 
 DEPARTMENTS = ["Customer care", "Operations", "Marketing", "Engineering"]
+
+# (days from today, hour in the organisation's time zone, voice, category, text)
+PLANNED_POSTS = [
+    (
+        1,
+        10,
+        "Acme Rail Marketing",
+        Category.MARKETING,
+        "Autumn saver fares are back: travel off-peak on the coast line from £9. "
+        "https://acme-rail.example/saver",
+    ),
+    (
+        2,
+        8,
+        "Acme Rail Operations",
+        Category.OPERATIONAL,
+        "Engineering works this weekend between Harbour and Westgate: replacement buses "
+        "run every 15 minutes. Plan ahead: https://acme-rail.example/works",
+    ),
+    (
+        3,
+        12,
+        "Acme Rail Customer care",
+        Category.CUSTOMER_CARE,
+        "Lost something on a train? Our lost property team answers here and at "
+        "https://acme-rail.example/lost",
+    ),
+    (
+        6,
+        9,
+        "Acme Rail",
+        Category.ANNOUNCEMENT,
+        "We are hiring drivers and engineers across the network. Ask our people what it is "
+        "like to work here!",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -151,17 +192,37 @@ def load_demo() -> Organization:
         )
         for key in allowed:
             VoiceAccess.objects.get_or_create(voice=voice, person=people[key])
-    for key, text in SAMPLE_POSTS:
-        voice = Voice.objects.get(organization=organization, owner=people[key])
-        Post.objects.get_or_create(
-            organization=organization,
-            voice=voice,
-            author=people[key],
-            text=text,
-            defaults={"status": PostStatus.PUBLISHED, "published_at": timezone.now()},
-        )
+    _sample_posts(organization, people)
     _second_client(people["aisha"])
     return organization
+
+
+def _sample_posts(organization: Organization, people: dict[str, Person]) -> None:
+    """Published posts on personal voices, and next week's plan on the official ones."""
+    for key, text in SAMPLE_POSTS:
+        if Post.objects.filter(organization=organization, author=people[key], text=text).exists():
+            continue
+        voice = Voice.objects.get(organization=organization, owner=people[key])
+        do_create_post(
+            people[key], organization, Draft(text=text, voices=[voice]), Schedule(When.NOW)
+        )
+    run_due()
+    tz = organization.time_zone
+    start = timezone.now().astimezone(zoneinfo.ZoneInfo(tz)).date()
+    for days, hour, voice_name, category, text in PLANNED_POSTS:
+        voice = Voice.objects.get(organization=organization, name=voice_name)
+        author = voice.access.order_by("pk").first()
+        if author is None or Post.objects.filter(organization=organization, text=text).exists():
+            continue
+        when = datetime.combine(start + timedelta(days=days), time(hour, 0))
+        do_create_post(
+            author.person,
+            organization,
+            Draft(text=text, voices=[voice], category=category),
+            Schedule(When.AT, when, tz),
+        )
+        if not QueueSlot.objects.filter(voice=voice).exists():
+            do_set_queue(author.person, voice, [(day, time(9, 30)) for day in range(5)])
 
 
 def _second_client(agency_person: Person) -> None:

@@ -37,7 +37,7 @@ def home(request: SignedInRequest) -> HttpResponse:
         context["my_voices"] = list(policy.postable_voices(person, organization))
         context["my_posts"] = list(
             Post.objects.filter(organization=organization, author=person)
-            .select_related("voice")
+            .prefetch_related("deliveries__voice")
             .order_by("-created_at")[:5]
         )
         if policy.can(person, organization, Permission.VIEW_INSIGHTS):

@@ -6,7 +6,13 @@ from cluetrain.networks.base import (
     ConnectorError,
     ContentRejected,
     CredentialsRejected,
+    Engagement,
+    LinkCard,
+    Media,
     NetworkError,
+    NotSupported,
+    Outgoing,
+    PartCallback,
     PublishedRef,
 )
 
@@ -16,6 +22,12 @@ __all__ = [
     "ConnectorError",
     "ContentRejected",
     "CredentialsRejected",
+    "Engagement",
+    "LinkCard",
+    "Media",
     "NetworkError",
+    "NotSupported",
+    "Outgoing",
+    "PartCallback",
     "PublishedRef",
 ]

@@ -1,60 +1,535 @@
-"""Publishing through voices. Every path to a network goes through ``do_publish``."""
+"""Writing, scheduling and changing posts. UI, API, CLI and tasks all come through here.
+
+Every check happens before anything is stored: a post is created whole (post, media,
+deliveries, history) or not at all. Permissions are checked here, not only in views: a personal
+voice is its owner's alone, whoever asks.
+"""
 
 from __future__ import annotations
 
-import unicodedata
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from cluetrain.core.errors import ServiceError
+from cluetrain.core import audit
+from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations import policy
-from cluetrain.organizations.models import Person
-from cluetrain.publishing.models import Post, PostStatus
-from cluetrain.voices.models import Network, Voice
+from cluetrain.organizations.models import Organization, Person
+from cluetrain.organizations.policy import Permission
+from cluetrain.publishing import limits, scheduling
+from cluetrain.publishing.media import MAX_ATTACHED, check_alt, prepare_image
+from cluetrain.publishing.models import (
+    FINISHED,
+    Category,
+    Delivery,
+    Post,
+    PostEvent,
+    PostMedia,
+    PostStatus,
+    QueueSlot,
+    Visibility,
+    split_parts,
+)
+from cluetrain.publishing.scheduling import Schedule, When
+from cluetrain.publishing.text import clean_text, fingerprint
+from cluetrain.voices.models import Network, Voice, VoiceStatus
 from cluetrain.voices.services import check_disclosure
 
-# Practice posts are bounded like a real network's so habits carry over.
-PRACTICE_LIMIT = 500
+DUPLICATE_WINDOW = timedelta(days=30)
+MAX_PARTS = 25
+MAX_VOICES = 50
+_URL = re.compile(r"^(https?://[^\s<>\"]{1,490}|at://[^\s<>\"]{1,490})$")
 
 
-def clean_text(text: str) -> str:
-    """Normalise to NFC and strip; refuse empty text and text with control characters."""
-    text = unicodedata.normalize("NFC", text or "").strip()
-    if not text:
-        raise ServiceError("There is nothing to publish: the text is empty.", code="empty")
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text):
-        raise ServiceError("The text contains control characters; remove them.", code="control")
-    return text
+@dataclass(frozen=True)
+class Upload:
+    """An image as it arrived: bytes, the name it had and its description."""
+
+    data: bytes
+    filename: str
+    alt_text: str
+
+
+@dataclass
+class Draft:
+    """What a person wrote in the composer (or sent through the API or the CLI)."""
+
+    text: str
+    voices: Sequence[Voice]
+    variants: dict[str, str] = field(default_factory=dict)
+    category: str = Category.OPERATIONAL
+    media: Sequence[Upload] = ()
+    title: str = ""
+    visibility: str = Visibility.PUBLIC
+    content_warning: str = ""
+    reply_to_url: str = ""
+    quote_url: str = ""
+    link_preview: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Length:
+    """One voice's count against its network's limit, for one part of the text."""
+
+    voice: Voice
+    part: int
+    used: int
+    limit: int
+
+    @property
+    def over(self) -> int:
+        return max(0, self.used - self.limit)
+
+
+def lengths(draft_text: str, variants: dict[str, str], voices: Iterable[Voice]) -> list[Length]:
+    """Every part's length for every voice, as its network counts; no network call."""
+    found = []
+    for voice in voices:
+        text = variants.get(voice.network) or draft_text
+        limit = limits.limit_of(voice)
+        for index, part in enumerate(split_parts(text) or [""]):
+            found.append(Length(voice, index, limits.count(voice.network, part, limit).used, limit))
+    return found
+
+
+def duplicates(
+    voices: Iterable[Voice], text: str, *, exclude_post: int | None = None
+) -> list[Delivery]:
+    """Deliveries of the same text through the same voices in the last 30 days."""
+    voice_ids = [voice.pk for voice in voices]
+    if not voice_ids or not text.strip():
+        return []
+    since = timezone.now() - DUPLICATE_WINDOW
+    queryset = (
+        Delivery.objects.filter(
+            voice_id__in=voice_ids,
+            text_hash=fingerprint(text),
+            created_at__gte=since,
+        )
+        .exclude(status__in=[PostStatus.CANCELLED, PostStatus.DRAFT])
+        .select_related("voice", "post")
+        .order_by("-created_at")
+    )
+    if exclude_post is not None:
+        queryset = queryset.exclude(post_id=exclude_post)
+    return list(queryset[:10])
+
+
+def _check_voices(
+    person: Person, organization: Organization, voices: Sequence[Voice]
+) -> list[Voice]:
+    unique = list({voice.pk: voice for voice in voices}.values())
+    if not unique:
+        raise ServiceError("Choose at least one voice to publish through.", code="no_voice")
+    if len(unique) > MAX_VOICES:
+        raise ServiceError(f"A post can go through at most {MAX_VOICES} voices.", code="voices")
+    for voice in unique:
+        if voice.organization_id != organization.pk:
+            raise NotAllowed(f"{voice} does not belong to {organization.name}.")
+        policy.require_post_as(person, voice)
+        if voice.status != VoiceStatus.CONNECTED:
+            raise ServiceError(
+                f"{voice} {voice.get_status_display().lower()}: reconnect it before posting.",
+                code="voice_status",
+            )
+    return unique
+
+
+def _check_url(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if value and not _URL.match(value):
+        raise ServiceError(f"The {what} must be a web address (https://…) or an at:// URI.")
+    return value
+
+
+@dataclass
+class _Checked:
+    text: str
+    variants: dict[str, str]
+    voices: list[Voice]
+    images: list[tuple[Any, str, str]]  # (prepared image, alt text, original name)
+
+
+def check_draft(person: Person, organization: Organization, draft: Draft) -> _Checked:
+    """Every check a draft must pass before it is stored; raises ``ServiceError`` on the first."""
+    voices = _check_voices(person, organization, draft.voices)
+    text = clean_text(draft.text)
+    networks = {voice.network for voice in voices}
+    variants = {}
+    for network, variant in (draft.variants or {}).items():
+        if network not in Network.values:
+            raise ServiceError(f"{network!r} is not a network.", code="variant")
+        if network in networks and (variant or "").strip() and variant.strip() != text:
+            variants[network] = clean_text(variant)
+    if draft.category not in Category.values:
+        raise ServiceError(f"{draft.category!r} is not a post category.", code="category")
+    if draft.visibility not in Visibility.values:
+        raise ServiceError(f"{draft.visibility!r} is not a visibility.", code="visibility")
+    if len(draft.content_warning) > 200 or len(draft.title) > 200:
+        raise ServiceError("A title or content warning can be at most 200 characters.")
+    for length in lengths(text, variants, voices):
+        if length.over:
+            part = f" (post {length.part + 1} of the thread)" if length.part else ""
+            raise ServiceError(
+                f"Too long for {length.voice}{part}: {length.used} of {length.limit} "
+                f"characters. Shorten it, split it with a line of ---, or write a "
+                f"{length.voice.get_network_display()} version.",
+                code="too_long",
+            )
+    for voice in voices:
+        parts = split_parts(variants.get(voice.network) or text)
+        if len(parts) > MAX_PARTS:
+            raise ServiceError(f"A thread can have at most {MAX_PARTS} posts.", code="thread")
+        check_disclosure(voice, variants.get(voice.network) or text)
+    if len(draft.media) > min(MAX_ATTACHED, *(limits.max_media(v) for v in voices)):
+        raise ServiceError(f"A post can carry at most {MAX_ATTACHED} images.", code="media_count")
+    images = [
+        (prepare_image(upload.data, upload.filename), check_alt(upload.alt_text), upload.filename)
+        for upload in draft.media
+    ]
+    return _Checked(text, variants, voices, images)
+
+
+def _due_times(voices: list[Voice], schedule: Schedule) -> tuple[dict[int, datetime], str]:
+    """When each voice's delivery goes out, and a note for the person (DST adjustments)."""
+    now = timezone.now()
+    if schedule.when == When.NOW:
+        return dict.fromkeys((voice.pk for voice in voices), now), ""
+    if schedule.when == When.AT:
+        if schedule.local is None:
+            raise ServiceError("Say when to publish.", code="when")
+        resolved = scheduling.to_utc(schedule.local, schedule.time_zone)
+        at = scheduling.check_future(resolved.at, now)
+        return dict.fromkeys((voice.pk for voice in voices), at), resolved.note
+    if schedule.when == When.SLOT:
+        due = {}
+        for voice in voices:
+            slots = [(s.weekday, s.time) for s in QueueSlot.objects.filter(voice=voice)]
+            taken = set(
+                Delivery.objects.filter(
+                    voice=voice, status__in=[PostStatus.SCHEDULED, PostStatus.PAUSED]
+                ).values_list("due_at", flat=True)
+            )
+            due[voice.pk] = scheduling.next_free_slot(
+                slots, scheduling.voice_time_zone(voice), {t for t in taken if t}, now
+            )
+        return due, ""
+    raise ServiceError(f"{schedule.when!r} is not a way to schedule.", code="when")
+
+
+def _event(
+    post: Post,
+    verb: str,
+    message: str = "",
+    *,
+    actor: Person | None = None,
+    delivery: Delivery | None = None,
+) -> PostEvent:
+    return PostEvent.objects.create(
+        post=post, delivery=delivery, actor=actor, verb=verb, message=message[:2000]
+    )
+
+
+def refresh_status(post: Post | int) -> str:
+    """Set the post's status from its deliveries' and return it."""
+    post_id = post if isinstance(post, int) else post.pk
+    statuses = set(Delivery.objects.filter(post_id=post_id).values_list("status", flat=True))
+    status = summarise(statuses)
+    changes: dict[str, Any] = {"status": status}
+    if status == PostStatus.PUBLISHED:
+        changes["published_at"] = timezone.now()
+    Post.objects.filter(pk=post_id).exclude(status=status).update(**changes)
+    if isinstance(post, Post):
+        post.status = status
+    return status
+
+
+def summarise(statuses: set[str]) -> str:
+    """One word for a post whose deliveries are in ``statuses``."""
+    if not statuses:
+        return PostStatus.DRAFT
+    if len(statuses) == 1:
+        return next(iter(statuses))
+    if statuses & {PostStatus.SCHEDULED, PostStatus.PUBLISHING}:
+        if statuses & {PostStatus.PUBLISHING, PostStatus.PUBLISHED}:
+            return PostStatus.PUBLISHING
+        return PostStatus.SCHEDULED
+    for status in (PostStatus.PAUSED, PostStatus.FAILED, PostStatus.REVIEW, PostStatus.DRAFT):
+        if status in statuses:
+            return status
+    if PostStatus.PUBLISHED in statuses:
+        return PostStatus.PUBLISHED
+    return PostStatus.CANCELLED
+
+
+def _route(person: Person, post: Post) -> str:
+    """Where a post goes once it is ready: straight to the schedule, for now.
+
+    The review policy (the author's autonomy level and the guideline findings) decides here
+    whether a reviewer must approve it first.
+    """
+    return PostStatus.SCHEDULED
+
+
+def do_create_post(
+    person: Person, organization: Organization, draft: Draft, schedule: Schedule | None = None
+) -> Post:
+    """Check and store a post with its deliveries; schedule it unless it stays a draft."""
+    schedule = schedule or Schedule()
+    checked = check_draft(person, organization, draft)
+    due, note = _due_times(checked.voices, schedule) if schedule.when != When.DRAFT else ({}, "")
+    scheduling.zone(schedule.time_zone)
+    with transaction.atomic():
+        post = Post.objects.create(
+            organization=organization,
+            author=person,
+            text=checked.text,
+            variants=checked.variants,
+            category=draft.category,
+            title=draft.title.strip(),
+            visibility=draft.visibility,
+            content_warning=draft.content_warning.strip(),
+            reply_to_url=_check_url(draft.reply_to_url, "post to reply to"),
+            quote_url=_check_url(draft.quote_url, "post to quote"),
+            link_preview=draft.link_preview or {},
+            time_zone=schedule.time_zone,
+            media_count=len(checked.images),
+        )
+        for position, (image, alt_text, name) in enumerate(checked.images):
+            media = PostMedia(
+                post=post,
+                alt_text=alt_text,
+                content_type=image.content_type,
+                size=len(image.data),
+                width=image.width,
+                height=image.height,
+                position=position,
+            )
+            media.file.save(
+                f"{name or 'image'}.{image.suffix}", ContentFile(image.data), save=False
+            )
+            media.save()
+        Delivery.objects.bulk_create(
+            Delivery(
+                post=post,
+                voice=voice,
+                organization=organization,
+                network=voice.network,
+                text_hash=fingerprint(checked.variants.get(voice.network) or checked.text),
+            )
+            for voice in checked.voices
+        )
+        _event(post, "created", actor=person)
+        if schedule.when != When.DRAFT:
+            _schedule(person, post, due, note)
+    return post
+
+
+def _schedule(person: Person, post: Post, due: dict[int, datetime], note: str = "") -> None:
+    status = _route(person, post)
+    for voice_id, at in due.items():
+        Delivery.objects.filter(post=post, voice_id=voice_id).update(status=status, due_at=at)
+    post.scheduled_at = min(due.values())
+    post.save(update_fields=["scheduled_at", "updated_at"])
+    refresh_status(post)
+    when = "now" if post.scheduled_at <= timezone.now() + timedelta(seconds=5) else "for later"
+    _event(post, "scheduled", f"Scheduled {when}. {note}".strip(), actor=person)
+
+
+def _require_author(person: Person, post: Post) -> None:
+    if post.author_id != person.pk:
+        raise NotAllowed("Only the author of a post can change it.")
+    policy.require(person, post.organization, Permission.VIEW_ORGANIZATION)
+
+
+def do_schedule(person: Person, post: Post, schedule: Schedule) -> Post:
+    """Schedule a draft (or re-schedule a post that has not gone out yet)."""
+    _require_author(person, post)
+    if schedule.when == When.DRAFT:
+        raise ServiceError("Choose when to publish.", code="when")
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        deliveries = list(post.deliveries.select_related("voice", "voice__owner"))
+        if any(d.status not in (PostStatus.DRAFT, PostStatus.SCHEDULED) for d in deliveries):
+            raise ServiceError("This post is already going out or done; it cannot be rescheduled.")
+        voices = _check_voices(person, post.organization, [d.voice for d in deliveries])
+        due, note = _due_times(voices, schedule)
+        post.time_zone = schedule.time_zone
+        post.save(update_fields=["time_zone"])
+        _schedule(person, post, due, note)
+    return post
+
+
+def do_reschedule(person: Person, post: Post, at: datetime) -> Post:
+    """Move a scheduled post to another moment (the calendar's drag and drop)."""
+    _require_author(person, post)
+    if timezone.is_naive(at):
+        raise ServiceError("A new time must carry its time zone.", code="when")
+    at = scheduling.check_future(at)
+    with transaction.atomic():
+        moved = Delivery.objects.filter(
+            post=post, status__in=[PostStatus.SCHEDULED, PostStatus.PAUSED]
+        ).update(due_at=at)
+        if not moved:
+            raise ServiceError("Only a post that has not gone out yet can be moved.")
+        Post.objects.filter(pk=post.pk).update(scheduled_at=at)
+        post.scheduled_at = at
+        _event(post, "rescheduled", f"Moved to {at:%Y-%m-%d %H:%M} UTC.", actor=person)
+    return post
+
+
+def can_cancel(person: Person, post: Post) -> bool:
+    if post.author_id == person.pk:
+        return True
+    # A coordinator may stop what goes out through official voices, never a personal one.
+    return policy.can(person, post.organization, Permission.MANAGE_OFFICIAL_VOICES) and not any(
+        d.voice.is_personal for d in post.deliveries.select_related("voice")
+    )
+
+
+def do_cancel(person: Person, post: Post, reason: str = "") -> int:
+    """Cancel every delivery of the post that has not started; returns how many."""
+    if not can_cancel(person, post):
+        raise NotAllowed("You cannot cancel this post.")
+    with transaction.atomic():
+        count = Delivery.objects.filter(
+            post=post,
+            status__in=[
+                PostStatus.DRAFT,
+                PostStatus.REVIEW,
+                PostStatus.SCHEDULED,
+                PostStatus.PAUSED,
+            ],
+        ).update(status=PostStatus.CANCELLED, claim_token="")
+        if not count:
+            raise ServiceError("Nothing left to cancel: the post has gone out or is going out.")
+        refresh_status(post)
+        _event(post, "cancelled", reason.strip()[:500], actor=person)
+        audit.record(post.organization, person, "post.cancelled", post, deliveries=count)
+    return count
+
+
+def do_retry(person: Person, post: Post) -> int:
+    """Try the failed deliveries of a post again, now."""
+    _require_author(person, post)
+    with transaction.atomic():
+        failed = list(post.deliveries.filter(status=PostStatus.FAILED).select_related("voice"))
+        _check_voices(person, post.organization, [d.voice for d in failed])
+        count = Delivery.objects.filter(pk__in=[d.pk for d in failed]).update(
+            status=PostStatus.SCHEDULED, due_at=timezone.now(), error="", error_code="", attempts=0
+        )
+        if count:
+            refresh_status(post)
+            _event(post, "retried", f"{count} to try again.", actor=person)
+    return count
+
+
+def do_edit_published(person: Person, post: Post, text: str) -> Post:
+    """Change a published post's text and carry the change to the networks that allow it."""
+    from cluetrain.publishing.tasks import propagate_edit
+
+    _require_author(person, post)
+    text = clean_text(text)
+    with transaction.atomic():
+        deliveries = list(
+            post.deliveries.filter(status=PostStatus.PUBLISHED).select_related("voice")
+        )
+        if not deliveries:
+            raise ServiceError("Only a published post can be edited this way.")
+        voices = _check_voices(person, post.organization, [d.voice for d in deliveries])
+        for length in lengths(text, {}, voices):
+            if length.over:
+                raise ServiceError(f"Too long for {length.voice}: {length.used} of {length.limit}.")
+        for voice in voices:
+            check_disclosure(voice, text)
+        post.text, post.variants = text, {}
+        post.save(update_fields=["text", "variants", "updated_at"])
+        _event(post, "edited", actor=person)
+        for delivery in deliveries:
+            transaction.on_commit(functools.partial(propagate_edit.enqueue, delivery.pk))
+    return post
+
+
+def do_delete_published(person: Person, post: Post) -> int:
+    """Take a published post down from every network, and cancel what has not gone out."""
+    from cluetrain.publishing.tasks import propagate_delete
+
+    if not can_cancel(person, post):
+        raise NotAllowed("You cannot delete this post.")
+    with transaction.atomic():
+        Delivery.objects.filter(
+            post=post, status__in=[PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.PAUSED]
+        ).update(status=PostStatus.CANCELLED)
+        published = list(
+            post.deliveries.filter(status=PostStatus.PUBLISHED).values_list("pk", flat=True)
+        )
+        _event(post, "deleted", "Taken down from the networks.", actor=person)
+        audit.record(post.organization, person, "post.deleted", post)
+        for pk in published:
+            transaction.on_commit(functools.partial(propagate_delete.enqueue, pk))
+    return len(published)
+
+
+def do_set_queue(actor: Person, voice: Voice, slots: Iterable[tuple[int, Any]]) -> list[QueueSlot]:
+    """Replace a voice's posting times (weekday, wall-clock time in the voice's time zone)."""
+    if not policy.can_post_as(actor, voice) and not (
+        not voice.is_personal
+        and policy.can(actor, voice.organization, Permission.MANAGE_OFFICIAL_VOICES)
+    ):
+        raise NotAllowed("You cannot change this voice's queue.")
+    wanted = sorted({(int(day), at.replace(second=0, microsecond=0)) for day, at in slots})
+    if any(not 0 <= day <= 6 for day, _ in wanted):
+        raise ServiceError("A weekday is a number from 0 (Monday) to 6 (Sunday).")
+    if len(wanted) > 7 * 24:
+        raise ServiceError("A queue can hold at most 24 posting times a day.")
+    with transaction.atomic():
+        QueueSlot.objects.filter(voice=voice).delete()
+        return QueueSlot.objects.bulk_create(
+            QueueSlot(voice=voice, weekday=day, time=at) for day, at in wanted
+        )
+
+
+def visible_posts(person: Person, organization: Organization) -> QuerySet[Post]:
+    """Posts a member sees: their own, and everything through official voices."""
+    from django.db.models import Q
+
+    if not policy.is_member(person, organization):
+        return Post.objects.none()
+    return (
+        Post.objects.filter(organization=organization)
+        .filter(Q(author=person) | Q(deliveries__voice__kind="official"))
+        .distinct()
+    )
 
 
 def do_publish(person: Person, voice: Voice, text: str) -> Post:
-    """Publish ``text`` through ``voice`` as ``person``.
+    """Publish ``text`` through one voice now: the short path of the composer, API and CLI."""
+    return do_create_post(
+        person, voice.organization, Draft(text=text, voices=[voice]), Schedule(When.NOW)
+    )
 
-    Checks, in order: the person may speak through this voice (a personal voice
-    is its owner's alone), the text is publishable, and the organisation's
-    disclosure is present. Nothing is stored when a check fails.
-    """
-    policy.require_post_as(person, voice)
-    text = clean_text(text)
-    if voice.network != Network.PRACTICE:
-        raise ServiceError(
-            f"Publishing to {voice.get_network_display()} is not available yet; "
-            "use a practice-space voice.",
-            code="network",
-        )
-    if len(text) > PRACTICE_LIMIT:
-        raise ServiceError(
-            f"The text is {len(text)} characters; the practice space takes {PRACTICE_LIMIT}.",
-            code="too_long",
-        )
-    check_disclosure(voice, text)
-    with transaction.atomic():
-        return Post.objects.create(
-            organization=voice.organization,
-            voice=voice,
-            author=person,
-            text=text,
-            status=PostStatus.PUBLISHED,
-            published_at=timezone.now(),
-        )
+
+__all__ = [
+    "FINISHED",
+    "Draft",
+    "Upload",
+    "do_cancel",
+    "do_create_post",
+    "do_delete_published",
+    "do_edit_published",
+    "do_publish",
+    "do_reschedule",
+    "do_retry",
+    "do_schedule",
+    "do_set_queue",
+    "duplicates",
+    "lengths",
+]

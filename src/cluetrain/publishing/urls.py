@@ -4,4 +4,7 @@ from cluetrain.publishing import views
 
 app_name = "publishing"
 
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("entries/<str:key>/<int:index>/", views.entry, name="entry"),
+]

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.requests import MemberRequest
 from cluetrain.publishing.forms import PublishForm
-from cluetrain.publishing.models import Post
+from cluetrain.publishing.models import Delivery, Post, PostStatus
 from cluetrain.publishing.services import do_publish
 from cluetrain.voices.models import Voice
 
@@ -39,9 +39,35 @@ def index(request: MemberRequest) -> HttpResponse:
                 return redirect("publishing:index")
     posts = (
         Post.objects.filter(organization=request.organization)
-        .select_related("voice", "author")
+        .select_related("author")
+        .prefetch_related("deliveries__voice")
         .order_by("-created_at")[:20]
     )
     return render(
         request, "publishing/index.html", {"form": form, "voices": voices, "posts": posts}
+    )
+
+
+def entry(request: MemberRequest, key: str, index: int) -> HttpResponse:
+    """The page of an item Cluetrain serves itself: a feed entry (public) or a practice post."""
+    delivery = get_object_or_404(
+        Delivery.objects.select_related("post", "voice", "organization"),
+        key=key,
+        status=PostStatus.PUBLISHED,
+    )
+    parts = delivery.post.parts(delivery.network)
+    if not 0 <= index < len(parts):
+        raise Http404
+    if delivery.network == "practice":
+        # The practice space never leaves Cluetrain: members only.
+        if not request.user.is_authenticated or not policy.is_member(
+            request.user, delivery.organization
+        ):
+            raise Http404
+    elif delivery.network != "feed":
+        return redirect(delivery.url) if delivery.url.startswith("http") else redirect("/")
+    return render(
+        request,
+        "publishing/entry.html",
+        {"delivery": delivery, "post": delivery.post, "text": parts[index], "index": index},
     )

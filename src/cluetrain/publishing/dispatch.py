@@ -1,0 +1,402 @@
+"""The dispatcher: claims due deliveries, calls the networks, records where each post went.
+
+The outbox row (``Delivery``) is the job. Its life, and why nothing is lost or sent twice:
+
+1. *Claim*: due rows are taken in small batches with ``SELECT … FOR UPDATE SKIP LOCKED``
+   (PostgreSQL) or inside one ``BEGIN IMMEDIATE`` transaction (SQLite), and marked
+   ``publishing`` with this worker's token and a lease.
+2. *Last moment*: just before the network call, one conditional UPDATE stamps ``called_at`` and
+   renews the lease, and only if the row is still this worker's and still ``publishing``. A
+   pause (crisis mode) or a cancel committed before that instant wins: nothing is sent.
+3. *Call*: the connector publishes under the delivery's idempotency key.
+4. *Record*: the result is written only if the claim is still ours.
+
+A worker killed anywhere leaves the row ``publishing`` until its lease runs out; then it is put
+back, and the next attempt (``attempts`` > 1) makes the connector look for the post that may
+already be out before creating it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cluetrain.networks.base import (
+    ConnectorError,
+    ContentRejected,
+    CredentialsRejected,
+    LinkCard,
+    Media,
+    NetworkError,
+    NotSupported,
+    Outgoing,
+    PublishedRef,
+)
+from cluetrain.organizations import policy
+from cluetrain.publishing import connectors, ratelimit
+from cluetrain.publishing.models import Delivery, Post, PostEvent, PostStatus
+from cluetrain.publishing.services import refresh_status
+from cluetrain.voices.models import Voice, VoiceStatus
+
+logger = logging.getLogger(__name__)
+
+BATCH = 10
+BACKOFF_SECONDS = 15.0
+BACKOFF_CAP = 3600.0
+
+
+def claim(token: str, *, batch: int = BATCH, now: datetime | None = None) -> list[int]:
+    """Take up to ``batch`` due deliveries for this worker; returns their ids."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.filter(status=PostStatus.SCHEDULED, due_at__lte=now)
+            .order_by("due_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:batch]
+        )
+        if ids:
+            Delivery.objects.filter(pk__in=ids, status=PostStatus.SCHEDULED).update(
+                status=PostStatus.PUBLISHING,
+                claim_token=token,
+                claimed_until=now + lease,
+                attempts=F("attempts") + 1,
+            )
+    return ids
+
+
+def reclaim_stale(now: datetime | None = None) -> int:
+    """Put back deliveries whose worker's lease ran out (the worker stopped mid-way)."""
+    now = now or timezone.now()
+    stale = list(
+        Delivery.objects.filter(status=PostStatus.PUBLISHING, claimed_until__lt=now).values_list(
+            "pk", "post_id", "claim_token"
+        )[:1000]
+    )
+    count = 0
+    for pk, post_id, token in stale:
+        with transaction.atomic():
+            if Delivery.objects.filter(
+                pk=pk, status=PostStatus.PUBLISHING, claim_token=token, claimed_until__lt=now
+            ).update(status=PostStatus.SCHEDULED, claim_token="", claimed_until=None):
+                count += 1
+                PostEvent.objects.create(
+                    post_id=post_id,
+                    delivery_id=pk,
+                    verb="recovered",
+                    message="The worker publishing it stopped; another will finish the job.",
+                )
+    if count:
+        logger.warning("put back %d delivery(ies) whose worker stopped", count)
+    return count
+
+
+def _load(pk: int) -> Delivery | None:
+    return (
+        Delivery.objects.select_related(
+            "post", "post__author", "voice", "voice__owner", "voice__organization"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+# (author, voice) -> (allowed, checked at): the voice rule is re-checked at publishing time,
+# cached briefly so that a burst of posts does not ask the database for each one.
+_allowed: dict[tuple[int, int], tuple[bool, float]] = {}
+_ALLOWED_TTL = 10.0
+
+
+def _may_post(delivery: Delivery) -> bool:
+    key = (delivery.post.author_id, delivery.voice_id)
+    cached = _allowed.get(key)
+    if cached is not None and time.monotonic() - cached[1] < _ALLOWED_TTL:
+        return cached[0]
+    allowed = policy.can_post_as(delivery.post.author, delivery.voice)
+    _allowed[key] = (allowed, time.monotonic())
+    return allowed
+
+
+def outgoing_for(delivery: Delivery) -> Outgoing:
+    post = delivery.post
+    media: tuple[Media, ...] = ()
+    if post.media_count:
+        media = tuple(
+            Media(
+                data=item.file.read(),
+                content_type=item.content_type,
+                alt_text=item.alt_text,
+                filename=item.file.name.rsplit("/", 1)[-1],
+                width=item.width,
+                height=item.height,
+                url=settings.BASE_URL + item.file.url if item.file.url.startswith("/") else "",
+            )
+            for item in post.media.all()
+        )
+    link = None
+    if post.link_preview.get("url"):
+        link = LinkCard(
+            url=post.link_preview["url"],
+            title=post.link_preview.get("title", ""),
+            description=post.link_preview.get("description", ""),
+        )
+    return Outgoing(
+        parts=tuple(post.parts(delivery.network)),
+        key=delivery.key,
+        created_at=delivery.created_at,
+        media=media,
+        reply_to=_ref(post.reply_to_url),
+        quote=_ref(post.quote_url),
+        link=link,
+        title=post.title,
+        visibility=post.visibility,
+        content_warning=post.content_warning,
+        extra={
+            "attempt": str(delivery.attempts),
+            "category": post.category,
+            "author": post.author.full_name,
+            "voice": delivery.voice.name,
+        },
+    )
+
+
+def _ref(value: str) -> PublishedRef | None:
+    return PublishedRef(id=value, url=value) if value else None
+
+
+def _refs(delivery: Delivery) -> list[PublishedRef]:
+    return [
+        PublishedRef(id=r["id"], url=r.get("url", ""), cid=r.get("cid", "")) for r in delivery.refs
+    ]
+
+
+def _as_json(refs: list[PublishedRef]) -> list[dict[str, str]]:
+    return [{"id": r.id, "url": r.url, "cid": r.cid} for r in refs]
+
+
+def _mine(delivery: Delivery, token: str) -> Any:
+    return Delivery.objects.filter(pk=delivery.pk, claim_token=token, status=PostStatus.PUBLISHING)
+
+
+def _event(delivery: Delivery, verb: str, message: str = "") -> None:
+    PostEvent.objects.create(
+        post_id=delivery.post_id, delivery=delivery, verb=verb, message=message[:2000]
+    )
+
+
+def _fail(delivery: Delivery, token: str, code: str, message: str) -> None:
+    with transaction.atomic():
+        if _mine(delivery, token).update(
+            status=PostStatus.FAILED, error_code=code, error=message, claim_token=""
+        ):
+            _event(delivery, "failed", message)
+            refresh_status(delivery.post_id)
+
+
+def _later(delivery: Delivery, token: str, seconds: float, message: str, *, attempt: bool) -> None:
+    """Put the delivery back to be tried again in ``seconds`` (not counted if not ``attempt``)."""
+    changes: dict[str, Any] = {
+        "status": PostStatus.SCHEDULED,
+        "due_at": timezone.now() + timedelta(seconds=seconds),
+        "claim_token": "",
+        "claimed_until": None,
+        "error": message,
+        "error_code": "retrying" if attempt else "waiting",
+    }
+    if not attempt:
+        changes["attempts"] = F("attempts") - 1
+    with transaction.atomic():
+        if _mine(delivery, token).update(**changes) and attempt:
+            _event(delivery, "retrying", message)
+
+
+def _needs_reconnect(delivery: Delivery, token: str, message: str) -> None:
+    from cluetrain.notifications.services import notify
+
+    voice = delivery.voice
+    text = (
+        f"{voice.get_network_display()} refused the credentials of {voice}: {message} "
+        "Reconnect the account; its posts will then go out."
+    )
+    with transaction.atomic():
+        if not _mine(delivery, token).update(
+            status=PostStatus.FAILED, error_code="credentials", error=text, claim_token=""
+        ):
+            return
+        _event(delivery, "failed", text)
+        refresh_status(delivery.post_id)
+        changed = Voice.objects.filter(pk=voice.pk, status=VoiceStatus.CONNECTED).update(
+            status=VoiceStatus.NEEDS_RECONNECT
+        )
+        if changed:  # tell once, when the voice changes state, not for every post
+            people = [voice.owner] if voice.owner else [delivery.post.author]
+            for person in people:
+                if person is not None:
+                    notify(
+                        person,
+                        "voice.needs_reconnect",
+                        f"{voice} needs reconnecting",
+                        text,
+                        organization=voice.organization,
+                        url="/voices/",
+                    )
+    connectors.forget(voice.pk)
+
+
+def backoff(attempt: int) -> float:
+    """Exponential back-off with jitter: about 15 s, 30 s, 1 min … capped at an hour."""
+    return min(BACKOFF_CAP, BACKOFF_SECONDS * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
+
+
+def publish_one(pk: int, token: str) -> str:
+    """Run one claimed delivery to its end (or back to the queue); returns its new status."""
+    delivery = _load(pk)
+    if (
+        delivery is None
+        or delivery.claim_token != token
+        or delivery.status != PostStatus.PUBLISHING
+    ):
+        return "skipped"
+    voice = delivery.voice
+    if voice.status != VoiceStatus.CONNECTED:
+        _fail(delivery, token, "voice", f"{voice} {voice.get_status_display().lower()}.")
+        return PostStatus.FAILED
+    if not _may_post(delivery):
+        _fail(
+            delivery,
+            token,
+            "not_allowed",
+            f"{delivery.post.author} may no longer post through {voice}.",
+        )
+        return PostStatus.FAILED
+    wait = ratelimit.wait_for(voice.pk, delivery.network)
+    if wait > 0:
+        _later(delivery, token, wait, f"Waiting for {voice}'s rate limit.", attempt=False)
+        return PostStatus.SCHEDULED
+    try:
+        connector = connectors.for_voice(voice)
+        outgoing = outgoing_for(delivery)
+    except (ConnectorError, OSError, ValueError) as exc:
+        _fail(delivery, token, "setup", f"Cannot publish through {voice}: {exc}")
+        return PostStatus.FAILED
+    now = timezone.now()
+    lease = timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
+    # The last moment: a pause or cancel committed before this UPDATE stops the call.
+    if not _mine(delivery, token).update(called_at=now, claimed_until=now + lease):
+        return "skipped"
+    on_part = _part_recorder(delivery, token) if len(outgoing.parts) > 1 else None
+    try:
+        refs = connector.publish(outgoing, done=_refs(delivery), on_part=on_part)
+    except CredentialsRejected as exc:
+        _needs_reconnect(delivery, token, str(exc))
+        return PostStatus.FAILED
+    except NetworkError as exc:
+        if exc.retry_after:
+            ratelimit.block(voice.pk, exc.retry_after)
+        if delivery.attempts >= settings.PUBLISH_MAX_ATTEMPTS:
+            _fail(
+                delivery,
+                token,
+                "network",
+                f"{exc} Gave up after {delivery.attempts} attempts; try again later.",
+            )
+            return PostStatus.FAILED
+        delay = exc.retry_after or backoff(delivery.attempts)
+        _later(delivery, token, delay, f"{exc} Trying again in {delay:.0f} s.", attempt=True)
+        return PostStatus.SCHEDULED
+    except (ContentRejected, NotSupported) as exc:
+        _fail(delivery, token, "content", str(exc))
+        return PostStatus.FAILED
+    except ConnectorError as exc:
+        _fail(delivery, token, "network_answer", str(exc))
+        return PostStatus.FAILED
+    except Exception:
+        # A bug, not the network: keep the post, say so plainly, and let people retry it.
+        logger.exception("publishing delivery %s failed unexpectedly", pk)
+        _fail(delivery, token, "internal", "Cluetrain failed while publishing; retry it.")
+        return PostStatus.FAILED
+    _record(delivery, token, refs)
+    return PostStatus.PUBLISHED
+
+
+def _part_recorder(delivery: Delivery, token: str) -> Callable[[int, PublishedRef], None]:
+    done = _refs(delivery)
+
+    def record(index: int, ref: PublishedRef) -> None:
+        done[index:] = [ref]
+        _mine(delivery, token).update(refs=_as_json(done))
+
+    return record
+
+
+def _record(delivery: Delivery, token: str, refs: list[PublishedRef]) -> None:
+    url = refs[0].url if refs else ""
+    with transaction.atomic():
+        if not _mine(delivery, token).update(
+            status=PostStatus.PUBLISHED,
+            refs=_as_json(refs),
+            url=url[:500],
+            published_at=timezone.now(),
+            claim_token="",
+            claimed_until=None,
+            error="",
+            error_code="",
+        ):
+            # Our claim was taken over (we were slower than the lease). The other attempt
+            # finds this post through its key; nothing to record here.
+            logger.warning("delivery %s: claim lost after publishing", delivery.pk)
+            return
+        _event(delivery, "published", url)
+        if delivery.post.status != PostStatus.PUBLISHED:
+            refresh_status(delivery.post_id)
+
+
+def run_due(token: str | None = None, *, limit: int | None = None) -> int:
+    """Publish everything due now, in this thread; returns how many deliveries were handled."""
+    token = token or uuid.uuid4().hex
+    handled = 0
+    while limit is None or handled < limit:
+        ids = claim(token)
+        if not ids:
+            break
+        _mark_posts_publishing(ids)
+        for pk in ids:
+            publish_one(pk, token)
+            handled += 1
+    return handled
+
+
+def _mark_posts_publishing(ids: list[int]) -> None:
+    Post.objects.filter(deliveries__pk__in=ids, status=PostStatus.SCHEDULED).update(
+        status=PostStatus.PUBLISHING
+    )
+
+
+def dispatcher(stop: threading.Event, *, idle: float = 0.2) -> None:
+    """One publishing thread: claim, publish, repeat until ``stop``; sleeps when idle."""
+    token = uuid.uuid4().hex
+    try:
+        while not stop.is_set():
+            try:
+                close_old_connections()
+                if run_due(token, limit=BATCH * 10) == 0:
+                    stop.wait(idle * random.uniform(0.75, 1.25))
+            except Exception:  # the database went away for a moment: keep the thread alive
+                logger.exception("publishing dispatcher failed; retrying")
+                connection.close()
+                stop.wait(1.0)
+    finally:
+        # A thread's connection is its own: close it or it leaks.
+        connection.close()

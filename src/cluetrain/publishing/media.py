@@ -1,0 +1,99 @@
+"""Images attached to posts: checked by their content, re-encoded, and fitted for every network.
+
+An upload is never trusted by its name or its declared type: Pillow must recognise it as one of
+the accepted formats. It is then re-encoded, which drops metadata a person rarely means to
+share (a phone photo's GPS position) and fits it under Bluesky's 1 MB blob limit.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from cluetrain.core.errors import ServiceError
+
+ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding them
+MAX_SIDE = 2000  # what Bluesky shows at full size
+MAX_OUTPUT_BYTES = 1_000_000  # Bluesky's blob limit for images, the strictest network
+MAX_ALT = 1500  # Mastodon's limit for a description, the strictest network
+MAX_ATTACHED = 4
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+    suffix: str
+
+
+def check_alt(alt_text: str) -> str:
+    alt_text = " ".join((alt_text or "").split())
+    if not alt_text:
+        raise ServiceError(
+            "Every image needs a description (alt text) for people who cannot see it.",
+            code="alt_missing",
+        )
+    if len(alt_text) > MAX_ALT:
+        raise ServiceError(
+            f"An image description can be at most {MAX_ALT} characters.", code="alt_too_long"
+        )
+    return alt_text
+
+
+def prepare_image(data: bytes, filename: str = "") -> PreparedImage:
+    """Check an uploaded image and re-encode it; raise ``ServiceError`` saying what is wrong."""
+    name = filename or "The file"
+    if not data:
+        raise ServiceError(f"{name} is empty.", code="media_empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ServiceError(
+            f"{name} is {len(data) / 1e6:.1f} MB; images can be at most "
+            f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB.",
+            code="media_too_big",
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            kind = probe.format or ""
+            width, height = probe.size
+            probe.verify()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ServiceError(
+            f"{name} is not an image Cluetrain can publish (JPEG, PNG, WebP or GIF).",
+            code="media_type",
+        ) from exc
+    if kind not in ACCEPTED:
+        raise ServiceError(
+            f"{name} is a {kind or 'file of unknown type'}; use JPEG, PNG, WebP or GIF.",
+            code="media_type",
+        )
+    if width * height > MAX_PIXELS:
+        raise ServiceError(f"{name} has too many pixels ({width} x {height}).", code="media_big")
+    if kind == "GIF":
+        # Animated GIFs are kept as they are (re-encoding would lose the animation).
+        if len(data) > MAX_OUTPUT_BYTES:
+            raise ServiceError(f"{name}: a GIF can be at most 1 MB.", code="media_too_big")
+        return PreparedImage(data, ACCEPTED[kind], width, height, "gif")
+    with Image.open(io.BytesIO(data)) as opened:
+        image: Image.Image = ImageOps.exif_transpose(opened)
+        image.thumbnail((MAX_SIDE, MAX_SIDE))
+        keep_png = kind == "PNG" and image.mode in ("RGBA", "LA", "P")
+        for quality in (90, 82, 74, 66, 58, 50):
+            out = io.BytesIO()
+            if keep_png:
+                image.save(out, "PNG", optimize=True)
+            else:
+                image.convert("RGB").save(out, "JPEG", quality=quality, optimize=True)
+            if out.tell() <= MAX_OUTPUT_BYTES:
+                break
+            if keep_png:  # PNG cannot shrink by quality: fall back to JPEG
+                keep_png = False
+        else:
+            raise ServiceError(f"{name} cannot be made small enough to publish.", code="media_big")
+        content_type, suffix = ("image/png", "png") if keep_png else ("image/jpeg", "jpg")
+        return PreparedImage(out.getvalue(), content_type, image.width, image.height, suffix)
