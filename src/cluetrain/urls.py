@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("cluetrain.organizations.urls")),
     path("voices/", include("cluetrain.voices.urls")),
     path("publish/", include("cluetrain.publishing.urls")),
+    path("", include("cluetrain.publishing.public_urls")),
+    path("api/", include("cluetrain.api.urls")),
     path("inbox/", core_views.coming, {"area": "Inbox"}, name="inbox"),
     path("academy/", core_views.coming, {"area": "Academy"}, name="academy"),
     path("crisis/", core_views.coming, {"area": "Crisis"}, name="crisis"),
