@@ -15,7 +15,7 @@ from tests.conftest import Cast
 def test_the_owner_posts_from_their_personal_voice(cast: Cast) -> None:
     post = do_publish(cast.member, cast.member_voice, "Hello from my own account")
     assert post.author == cast.member
-    assert post.voice == cast.member_voice
+    assert [d.voice for d in post.deliveries.all()] == [cast.member_voice]
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,7 @@ def test_nobody_else_posts_from_a_personal_voice(cast: Cast, intruder: str) -> N
     assert not policy.can_post_as(person, cast.member_voice)
     with pytest.raises(NotAllowed, match="Only Milo Member can post from their personal voice"):
         do_publish(person, cast.member_voice, "Pretending to be Milo")
-    assert not Post.objects.filter(voice=cast.member_voice).exists()
+    assert not Post.objects.filter(deliveries__voice=cast.member_voice).exists()
 
 
 def test_an_admin_who_is_also_superuser_cannot_post_from_a_members_personal_voice(

@@ -271,7 +271,9 @@ def publish_one(pk: int, token: str) -> str:
         return "skipped"
     voice = delivery.voice
     if voice.status != VoiceStatus.CONNECTED:
-        _fail(delivery, token, "voice", f"{voice} {voice.get_status_display().lower()}.")
+        # "credentials": sent again by itself once the owner reconnects the voice.
+        code = "credentials" if voice.status == VoiceStatus.NEEDS_RECONNECT else "voice"
+        _fail(delivery, token, code, f"{voice} {voice.get_status_display().lower()}.")
         return PostStatus.FAILED
     if not _may_post(delivery):
         _fail(
@@ -288,6 +290,9 @@ def publish_one(pk: int, token: str) -> str:
     try:
         connector = connectors.for_voice(voice)
         outgoing = outgoing_for(delivery)
+    except CredentialsRejected as exc:
+        _needs_reconnect(delivery, token, str(exc))
+        return PostStatus.FAILED
     except (ConnectorError, OSError, ValueError) as exc:
         _fail(delivery, token, "setup", f"Cannot publish through {voice}: {exc}")
         return PostStatus.FAILED

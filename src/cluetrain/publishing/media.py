@@ -83,17 +83,28 @@ def prepare_image(data: bytes, filename: str = "") -> PreparedImage:
         image: Image.Image = ImageOps.exif_transpose(opened)
         image.thumbnail((MAX_SIDE, MAX_SIDE))
         keep_png = kind == "PNG" and image.mode in ("RGBA", "LA", "P")
-        for quality in (90, 82, 74, 66, 58, 50):
-            out = io.BytesIO()
-            if keep_png:
-                image.save(out, "PNG", optimize=True)
-            else:
-                image.convert("RGB").save(out, "JPEG", quality=quality, optimize=True)
-            if out.tell() <= MAX_OUTPUT_BYTES:
-                break
-            if keep_png:  # PNG cannot shrink by quality: fall back to JPEG
-                keep_png = False
-        else:
+        encoded = _fit(image, keep_png)
+        if encoded is None:
             raise ServiceError(f"{name} cannot be made small enough to publish.", code="media_big")
+        data, keep_png, image = encoded
         content_type, suffix = ("image/png", "png") if keep_png else ("image/jpeg", "jpg")
-        return PreparedImage(out.getvalue(), content_type, image.width, image.height, suffix)
+        return PreparedImage(data, content_type, image.width, image.height, suffix)
+
+
+def _fit(image: Image.Image, keep_png: bool) -> tuple[bytes, bool, Image.Image] | None:
+    """Encode under ``MAX_OUTPUT_BYTES``: lower JPEG quality first, then smaller sizes."""
+    for _ in range(6):
+        if keep_png:
+            out = io.BytesIO()
+            image.save(out, "PNG", optimize=True)
+            if out.tell() <= MAX_OUTPUT_BYTES:
+                return out.getvalue(), True, image
+            keep_png = False  # PNG cannot trade quality for size: fall back to JPEG
+        rgb = image.convert("RGB")
+        for quality in (88, 78, 68, 58):
+            out = io.BytesIO()
+            rgb.save(out, "JPEG", quality=quality, optimize=True)
+            if out.tell() <= MAX_OUTPUT_BYTES:
+                return out.getvalue(), False, rgb
+        image = image.resize((max(1, image.width * 3 // 4), max(1, image.height * 3 // 4)))
+    return None

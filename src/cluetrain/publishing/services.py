@@ -432,6 +432,24 @@ def do_retry(person: Person, post: Post) -> int:
     return count
 
 
+def requeue_after_reconnect(voice: Voice) -> int:
+    """Send again, now, what failed only because the voice's credentials were refused."""
+    failed = list(
+        Delivery.objects.filter(
+            voice=voice, status=PostStatus.FAILED, error_code="credentials"
+        ).values_list("pk", "post_id")
+    )
+    count = Delivery.objects.filter(pk__in=[pk for pk, _ in failed]).update(
+        status=PostStatus.SCHEDULED, due_at=timezone.now(), error="", error_code=""
+    )
+    for pk, post_id in failed:
+        PostEvent.objects.create(
+            post_id=post_id, delivery_id=pk, verb="retried", message=f"{voice} reconnected."
+        )
+        refresh_status(post_id)
+    return count
+
+
 def do_edit_published(person: Person, post: Post, text: str) -> Post:
     """Change a published post's text and carry the change to the networks that allow it."""
     from cluetrain.publishing.tasks import propagate_edit

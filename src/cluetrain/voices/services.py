@@ -134,9 +134,15 @@ def do_update_credential(actor: Person, voice: Voice, credential: dict[str, str]
             raise NotAllowed("Only the owner of a personal voice can reconnect it.")
     else:
         policy.require(actor, voice.organization, Permission.MANAGE_OFFICIAL_VOICES)
+    from cluetrain.publishing.services import requeue_after_reconnect
+
     voice.set_credential(credential)
     voice.status = VoiceStatus.CONNECTED
-    voice.save(update_fields=["credential_ciphertext", "status"])
+    with transaction.atomic():
+        voice.save(update_fields=["credential_ciphertext", "status"])
+        audit.record(voice.organization, actor, "voice.reconnected", voice)
+        # Posts that failed only because the account needed reconnecting now go out.
+        requeue_after_reconnect(voice)
 
 
 def _mentions(text: str, term: str) -> bool:
