@@ -66,7 +66,8 @@ def test_a_practice_post_is_published_by_the_dispatcher(cast: Cast) -> None:
     assert post.status == PostStatus.PUBLISHED
     assert delivery.status == PostStatus.PUBLISHED
     assert delivery.url.endswith(f"/publish/entries/{delivery.key}/0/")
-    assert delivery.called_at is not None and delivery.published_at is not None
+    assert delivery.called_at is not None
+    assert delivery.published_at is not None
     assert delivery.attempts == 1
     assert list(post.events.values_list("verb", flat=True)) == ["created", "scheduled", "published"]
     # Running again finds nothing to do: the job is done once.
