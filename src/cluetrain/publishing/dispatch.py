@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F
 from django.utils import timezone
 
 from cluetrain.networks.base import (
@@ -283,7 +283,9 @@ def publish_one(pk: int, token: str) -> str:
             f"{delivery.post.author} may no longer post through {voice}.",
         )
         return PostStatus.FAILED
-    wait = ratelimit.wait_for(voice.pk, delivery.network)
+    # Internal networks (practice space, feeds) have no limit and are never told to wait.
+    limited = bool(ratelimit.LIMITS.get(delivery.network))
+    wait = ratelimit.wait_for(voice.pk, delivery.network) if limited else 0.0
     if wait > 0:
         _later(delivery, token, wait, f"Waiting for {voice}'s rate limit.", attempt=False)
         return PostStatus.SCHEDULED
@@ -364,7 +366,17 @@ def _record(delivery: Delivery, token: str, refs: list[PublishedRef]) -> None:
             logger.warning("delivery %s: claim lost after publishing", delivery.pk)
             return
         _event(delivery, "published", url)
-        if delivery.post.status != PostStatus.PUBLISHED:
+        # One statement in the common case (every delivery of the post is out); the general
+        # summary only when some are not.
+        others = Delivery.objects.filter(post_id=delivery.post_id).exclude(
+            status=PostStatus.PUBLISHED
+        )
+        done = (
+            Post.objects.filter(pk=delivery.post_id)
+            .exclude(Exists(others))
+            .update(status=PostStatus.PUBLISHED, published_at=timezone.now())
+        )
+        if not done:
             refresh_status(delivery.post_id)
 
 
