@@ -18,6 +18,8 @@ PRODUCT_VERBS: dict[str, str] = {
     "worker": "run background jobs; several workers may run at once on PostgreSQL",
     "rotate_keys": "re-encrypt stored credentials with the newest encryption key",
     "invite": "invite a person to an organisation by e-mail",
+    "post": "publish a post as the person of an API token (for scripts)",
+    "token": "create, list and revoke personal API tokens",
 }
 
 

@@ -1,0 +1,31 @@
+"""The REST API: one NinjaAPI, its authentication and its error shape."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from cluetrain.api import errors, posts, voices
+from cluetrain.api.auth import BearerToken, Session
+
+DESCRIPTION = """
+Publish through Cluetrain from scripts and other tools.
+
+Authenticate with a personal API token (`Authorization: Bearer ct_…`, made with
+`cluetrain token create`): it acts as its person, in its organisation only, with the roles the
+person holds at the moment of each request. Signed-in browsers may use their session (send the
+CSRF token in `X-CSRFToken` for POST requests).
+
+Every error has the same body: `{"error": {"code": "...", "message": "...", "fields": [...]}}`.
+Times are ISO 8601; they are returned in UTC.
+"""
+
+api = NinjaAPI(
+    title="Cluetrain API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    auth=[BearerToken(), Session()],
+)
+errors.install(api)
+api.add_router("/", voices.router)
+api.add_router("/", posts.router)

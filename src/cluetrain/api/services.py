@@ -1,0 +1,104 @@
+"""Creating, checking and revoking personal API tokens. The API, the CLI and admin all use these."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cluetrain.api.models import ApiToken
+from cluetrain.core import audit
+from cluetrain.core.errors import NotAllowed, ServiceError
+from cluetrain.organizations import policy
+from cluetrain.organizations.models import Organization, Person
+from cluetrain.organizations.policy import Permission
+
+# "ct_" says what the secret is when it turns up in a log or a leaked file.
+SECRET_PREFIX = "ct_"  # noqa: S105 (a label, not a secret)
+SECRET_LENGTH = len(SECRET_PREFIX) + 43  # token_urlsafe(32) gives 43 characters
+VISIBLE = 10  # "ct_" and 7 characters: enough to recognise, far too few to guess the rest
+MAX_DAYS = 3660
+# Writing last_used_at on every request would make each API call a database write.
+USE_RECORDED_EVERY = timedelta(minutes=1)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def do_create_token(
+    person: Person, organization: Organization, name: str, days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Make a token acting as ``person`` in ``organization``; returns it and its only copy."""
+    policy.require(person, organization, Permission.VIEW_ORGANIZATION)
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("Give the token a name that says what it is for.", code="name")
+    if len(name) > 100:
+        raise ServiceError("A token's name can be at most 100 characters.", code="name")
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        raise ServiceError(f"A token lasts from 1 to {MAX_DAYS} days.", code="days")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    expires_at = timezone.now() + timedelta(days=days) if days else None
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            person=person,
+            organization=organization,
+            name=name,
+            prefix=secret[:VISIBLE],
+            token_hash=hash_secret(secret),
+            expires_at=expires_at,
+        )
+        audit.record(organization, person, "api_token.created", token, days=days)
+    return token, secret
+
+
+def do_revoke_token(actor: Person | None, token: ApiToken) -> ApiToken:
+    """Revoke ``token`` for good. ``actor`` None is the instance operator (the CLI).
+
+    Its person may revoke it, and so may the organisation's leads: revoking speaks for nobody,
+    it only stops a leaked or forgotten secret.
+    """
+    if (
+        actor is not None
+        and actor.pk != token.person_id
+        and not policy.can(actor, token.organization, Permission.MANAGE_ORGANIZATION)
+    ):
+        raise NotAllowed("Only the token's owner or the organisation's leads can revoke it.")
+    with transaction.atomic():
+        # Conditional, so revoking twice keeps the first moment and records one event.
+        if ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now()):
+            audit.record(token.organization, actor, "api_token.revoked", token)
+    token.refresh_from_db(fields=["revoked_at"])
+    return token
+
+
+def authenticate(secret: str) -> tuple[Person, Organization] | None:
+    """The person and organisation a secret acts for, or None when it must be refused.
+
+    The lookup is by the secret's hash, so comparing it costs the same whatever the guess: no
+    character-by-character comparison of secrets ever happens. Refused: unknown, revoked or
+    expired tokens, inactive people and people no longer members of the organisation.
+    """
+    if not secret.startswith(SECRET_PREFIX) or len(secret) != SECRET_LENGTH:
+        return None
+    token = (
+        ApiToken.objects.select_related("person", "organization")
+        .filter(token_hash=hash_secret(secret))
+        .first()
+    )
+    if token is None or not token.is_usable:
+        return None
+    person, organization = token.person, token.organization
+    # The person was just loaded, so these are the roles of this moment: a token has none.
+    if not person.is_active or not policy.is_member(person, organization):
+        return None
+    now = timezone.now()
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at=None) | Q(last_used_at__lt=now - USE_RECORDED_EVERY)
+    ).update(last_used_at=now)
+    return person, organization
