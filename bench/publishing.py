@@ -63,9 +63,7 @@ def setup_django(workdir: Path, database_url: str | None) -> None:
     subprocess.run(
         [cluetrain_command(), "migrate", "--no-input", "-v", "0"], check=True, env=os.environ
     )
-    subprocess.run(
-        [cluetrain_command(), "createcachetable"], check=True, env=os.environ
-    )
+    subprocess.run([cluetrain_command(), "createcachetable"], check=True, env=os.environ)
     import django
 
     django.setup()
@@ -177,7 +175,9 @@ def dispatch_case(workers: int, total: int, spread: float) -> dict[str, float]:
             if any(p.poll() is not None for p in processes):
                 raise SystemExit(
                     "a worker exited early:\n"
-                    + "\n".join((p.stderr.read() or b"").decode()[-2000:] for p in processes if p.stderr)
+                    + "\n".join(
+                        (p.stderr.read() or b"").decode()[-2000:] for p in processes if p.stderr
+                    )
                 )
         peak = max([peak, *(peak_rss_mb(p.pid) for p in processes)])
     finally:
@@ -205,7 +205,6 @@ def dispatch_case(workers: int, total: int, spread: float) -> dict[str, float]:
 def pds_rounds(posts: int, rounds: int) -> dict[str, float]:
     """Posts per second: Cluetrain's full path against a bare createRecord loop."""
     from atproto import Client
-    from django.core.cache import cache
 
     from cluetrain.organizations.models import Organization, Person
     from cluetrain.organizations.roles import Role
@@ -227,7 +226,7 @@ def pds_rounds(posts: int, rounds: int) -> dict[str, float]:
                 {"handle": handle, "email": f"{handle}@example.com", "password": "bench-pass-1"}
             )
             bare = Client(base_url=f"{service}/xrpc")
-            bare.login(handle, "bench-pass-1")
+            bare.login(handle, "bench-pass-1", fetch_bsky_profile=False)
 
             organization = Organization.objects.create(name="PDS Bench", slug=f"pds-{handle[5:11]}")
             person = Person.objects.create_user(f"{handle}@bench.example", full_name="Bench Person")
@@ -268,7 +267,8 @@ def pds_rounds(posts: int, rounds: int) -> dict[str, float]:
                     )
                 bare_rates.append(posts / (time.perf_counter() - started))
 
-                cache.clear()  # each round starts with the voice's hourly allowance intact
+                # Each round starts with the voice's hourly allowance intact.
+                Delivery.objects.filter(voice=voice).update(called_at=None)
                 for n in range(posts):
                     do_create_post(
                         person,

@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from tests.support.faults import FaultProxy
 
 # The ``fault_proxy`` fixture.
-pytest_plugins = ["tests.support.faults"]
 
 PASSWORD = "app-pass-1234"
 POST = "app.bsky.feed.post"

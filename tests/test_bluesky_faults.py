@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from tests.support.faults import FaultProxy
 
 # The ``fault_proxy`` fixture.
-pytest_plugins = ["tests.support.faults"]
 
 CREATE = "/xrpc/com.atproto.repo.createRecord"
 GET = "/xrpc/com.atproto.repo.getRecord"

@@ -32,10 +32,7 @@ from tests.conftest import Cast
 
 
 @pytest.fixture(autouse=True)
-def _fresh_limits(db: None) -> None:
-    from django.core.cache import cache
-
-    cache.clear()
+def _fresh_policy_cache() -> None:
     dispatch._allowed.clear()
 
 
@@ -160,7 +157,8 @@ def test_a_429_waits_as_long_as_the_network_asked_and_holds_the_voice(
     assert other.attempts == 0
     assert other.error_code == "waiting"
     assert len(httpserver.log) == 1
-    assert ratelimit.wait_for(voice.pk, "webhook") > 100
+    voice.refresh_from_db()
+    assert ratelimit.wait_for(voice) > 100
 
 
 def test_refused_credentials_mark_the_voice_and_tell_people_once(
@@ -222,6 +220,23 @@ def test_garbage_in_a_2xx_answer_is_still_delivered(cast: Cast, httpserver: HTTP
     )
     dispatch.run_due()
     assert post.deliveries.get().status == PostStatus.PUBLISHED
+
+
+def test_a_voice_over_its_rate_limit_waits_without_calling(
+    cast: Cast, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(ratelimit.LIMITS, "webhook", [(2, 60)])
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    voice = webhook_voice(cast, httpserver)
+    posts = [post_now(cast, voice, f"Update {n}") for n in range(3)]
+    dispatch.run_due()
+    statuses = [p.deliveries.get().status for p in posts]
+    assert statuses.count(PostStatus.PUBLISHED) == 2
+    waiting = next(p.deliveries.get() for p in posts if p.deliveries.get().status != "published")
+    assert waiting.status == PostStatus.SCHEDULED
+    assert waiting.error_code == "waiting"
+    assert 50 < (waiting.due_at - timezone.now()).total_seconds() <= 61
+    assert len(httpserver.log) == 2
 
 
 def test_transient_errors_give_up_after_the_attempt_limit(

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "cluetrain.publishing",
     "cluetrain.notifications",
     "cluetrain.api",
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -189,10 +190,17 @@ JOB_MAX_ATTEMPTS = envint("CLUETRAIN_JOB_MAX_ATTEMPTS", 5, minimum=1)
 # A worker holds a claimed delivery this long; one that died is replaced after it. Keep it well
 # above the connectors' timeout (20 s) so a slow but live call is never taken over.
 PUBLISH_LEASE_SECONDS = envint("CLUETRAIN_PUBLISH_LEASE", 120, minimum=1)
-# Publishing threads per worker process: network calls wait on the network, not the CPU.
-PUBLISH_THREADS = envint("CLUETRAIN_PUBLISH_THREADS", 4, minimum=1)
+# Publishing threads per worker process: network calls wait on the network, not the CPU. On
+# SQLite every write queues for one lock, and threads of one process would only add waiting.
+PUBLISH_THREADS = envint(
+    "CLUETRAIN_PUBLISH_THREADS",
+    1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4,
+    minimum=1,
+)
 # Attempts on transient network errors before a delivery is marked failed.
 PUBLISH_MAX_ATTEMPTS = envint("CLUETRAIN_PUBLISH_MAX_ATTEMPTS", 8, minimum=1)
+# The largest request body (an API post with its images as base64).
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("CLUETRAIN_MAX_REQUEST_MB", 25, minimum=1) * 1024 * 1024
 # Link previews may fetch private or loopback addresses only when this is on (tests, intranets).
 ALLOW_PRIVATE_URLS = envbool("CLUETRAIN_ALLOW_PRIVATE_URLS", False)
 

@@ -283,9 +283,7 @@ def publish_one(pk: int, token: str) -> str:
             f"{delivery.post.author} may no longer post through {voice}.",
         )
         return PostStatus.FAILED
-    # Internal networks (practice space, feeds) have no limit and are never told to wait.
-    limited = bool(ratelimit.LIMITS.get(delivery.network))
-    wait = ratelimit.wait_for(voice.pk, delivery.network) if limited else 0.0
+    wait = ratelimit.wait_for(voice)
     if wait > 0:
         _later(delivery, token, wait, f"Waiting for {voice}'s rate limit.", attempt=False)
         return PostStatus.SCHEDULED
@@ -311,7 +309,7 @@ def publish_one(pk: int, token: str) -> str:
         return PostStatus.FAILED
     except NetworkError as exc:
         if exc.retry_after:
-            ratelimit.block(voice.pk, exc.retry_after)
+            ratelimit.hold(voice, exc.retry_after)
         if delivery.attempts >= settings.PUBLISH_MAX_ATTEMPTS:
             _fail(
                 delivery,

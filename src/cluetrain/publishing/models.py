@@ -198,6 +198,8 @@ class Delivery(models.Model):
             ),
             models.Index(fields=["voice", "text_hash"], name="delivery_voice_text"),
             models.Index(fields=["organization", "due_at"], name="delivery_org_due"),
+            # Rate limits count a voice's recent network calls.
+            models.Index(fields=["voice", "called_at"], name="delivery_voice_called"),
         ]
 
     def __str__(self) -> str:

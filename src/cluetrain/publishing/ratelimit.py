@@ -1,50 +1,69 @@
-"""Per-voice rate limits, counted in the shared cache so every worker sees the same count.
+"""Per-voice rate limits, counted from the outbox itself so every worker sees the same count.
 
-The figures stay under what each network allows one account (Bluesky: 5,000 points an hour,
-3 per post; Mastodon: 300 requests in 5 minutes; Slack: about one message a second), so a
-busy voice waits its turn instead of being refused by the network.
+The allowance stays under what each network lets one account do (Bluesky: 5,000 points an
+hour and 35,000 a day, 3 per post; Mastodon: 300 requests in 5 minutes; Slack: about one
+message a second), so a busy voice waits its turn instead of being refused. Counting the
+voice's own network calls (``Delivery.called_at``, indexed per voice) needs no separate
+counter to keep in step, and one query answers every window. A network that said "slow down"
+(429 with Retry-After) holds the voice until then (``Voice.held_until``).
 """
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, timedelta
 
-from django.core.cache import cache
+from django.db.models import Count, Q
+from django.utils import timezone
 
-# network -> [(posts, seconds)]; networks not listed (Cluetrain's own) are never limited.
+from cluetrain.voices.models import Voice
+
+# network -> [(calls, seconds)]; Cluetrain's own networks (practice, feed) are never limited.
 LIMITS: dict[str, list[tuple[int, int]]] = {
     "bluesky": [(1500, 3600), (10000, 86400)],
     "mastodon": [(250, 300)],
     "webhook": [(60, 60)],
-    "practice": [],
-    "feed": [],
 }
 
 
-def wait_for(voice_id: int, network: str, now: float | None = None) -> float:
-    """Take one post from the voice's allowance; return 0, or seconds to wait before trying.
+def wait_for(voice: Voice, now: datetime | None = None) -> float:
+    """0 when the voice may call its network now, else the seconds to wait."""
+    from cluetrain.publishing.models import Delivery
 
-    A network that said "slow down" (429 with Retry-After) blocks the voice until then.
-    """
-    now = time.time() if now is None else now
-    blocked_until = cache.get(f"rl:block:{voice_id}")
-    if blocked_until and blocked_until > now:
-        return float(blocked_until - now)
-    for count, seconds in LIMITS.get(network, []):
-        window = int(now // seconds)
-        key = f"rl:{voice_id}:{seconds}:{window}"
-        cache.add(key, 0, timeout=seconds + 5)
-        try:
-            used = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=seconds + 5)
-            used = 1
-        if used > count:
-            return float((window + 1) * seconds - now)
-    return 0.0
+    now = now or timezone.now()
+    if voice.held_until and voice.held_until > now:
+        return (voice.held_until - now).total_seconds()
+    windows = LIMITS.get(voice.network, [])
+    if not windows:
+        return 0.0
+    longest = max(seconds for _, seconds in windows)
+    counts = Delivery.objects.filter(
+        voice=voice, called_at__gte=now - timedelta(seconds=longest)
+    ).aggregate(
+        **{
+            f"w{seconds}": Count("pk", filter=Q(called_at__gte=now - timedelta(seconds=seconds)))
+            for _, seconds in windows
+        }
+    )
+    wait = 0.0
+    for calls, seconds in windows:
+        if counts[f"w{seconds}"] >= calls:
+            oldest = (
+                Delivery.objects.filter(
+                    voice=voice, called_at__gte=now - timedelta(seconds=seconds)
+                )
+                .order_by("called_at")
+                .values_list("called_at", flat=True)
+                .first()
+            )
+            if oldest is not None:
+                wait = max(wait, (oldest + timedelta(seconds=seconds) - now).total_seconds())
+    return max(wait, 0.0)
 
 
-def block(voice_id: int, seconds: float, now: float | None = None) -> None:
+def hold(voice: Voice, seconds: float) -> None:
     """Hold every post of the voice for ``seconds`` (the network asked us to wait)."""
-    now = time.time() if now is None else now
-    cache.set(f"rl:block:{voice_id}", now + seconds, timeout=int(seconds) + 5)
+    until = timezone.now() + timedelta(seconds=seconds)
+    Voice.objects.filter(pk=voice.pk).filter(
+        Q(held_until__isnull=True) | Q(held_until__lt=until)
+    ).update(held_until=until)
+    voice.held_until = until

@@ -422,6 +422,10 @@ def do_retry(person: Person, post: Post) -> int:
     _require_author(person, post)
     with transaction.atomic():
         failed = list(post.deliveries.filter(status=PostStatus.FAILED).select_related("voice"))
+        if not failed:
+            raise ServiceError(
+                "Nothing to retry: no delivery of this post has failed.", code="nothing_to_retry"
+            )
         _check_voices(person, post.organization, [d.voice for d in failed])
         count = Delivery.objects.filter(pk__in=[d.pk for d in failed]).update(
             status=PostStatus.SCHEDULED, due_at=timezone.now(), error="", error_code="", attempts=0

@@ -66,6 +66,8 @@ class Voice(models.Model):
         max_length=20, choices=VoiceStatus.choices, default=VoiceStatus.CONNECTED
     )
     credential_ciphertext = models.TextField(blank=True, editable=False)
+    # The network asked us to wait (429 with Retry-After): nothing is sent before this.
+    held_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
