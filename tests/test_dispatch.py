@@ -34,6 +34,7 @@ from tests.conftest import Cast
 @pytest.fixture(autouse=True)
 def _fresh_policy_cache() -> None:
     dispatch._allowed.clear()
+    ratelimit._credit.clear()
 
 
 def webhook_voice(cast: Cast, httpserver: HTTPServer, name: str = "Acme Intranet") -> Voice:
@@ -291,3 +292,22 @@ def test_the_webhook_receives_a_signed_body(cast: Cast, httpserver: HTTPServer) 
     )
     assert json.loads(body)["parts"] == ["Signed and sealed", "second part"]
     assert len(post.deliveries.get().refs) == 2
+
+
+def test_a_batch_is_recorded_together_and_a_lost_claim_is_left_to_its_new_owner(
+    cast: Cast,
+) -> None:
+    posts = [do_publish(cast.member, cast.member_voice, f"Batch {n}") for n in range(3)]
+    ids = dispatch.claim("worker-a")
+    recorder = dispatch.Recorder("worker-a")
+    for pk in ids:
+        dispatch.publish_one(pk, "worker-a", recorder)
+    # Not yet recorded: a crash now would leave them to be found again by their keys.
+    assert Delivery.objects.filter(status=PostStatus.PUBLISHED).count() == 0
+    # Meanwhile another worker took one over (its lease ran out).
+    Delivery.objects.filter(pk=ids[1]).update(claim_token="worker-b")
+    recorder.flush()
+    statuses = {p.pk: p.deliveries.get().status for p in posts}
+    assert sorted(statuses.values()) == ["published", "published", "publishing"]
+    assert Post.objects.filter(status=PostStatus.PUBLISHED).count() == 2
+    assert PostEvent.objects.filter(verb="published").count() == 2

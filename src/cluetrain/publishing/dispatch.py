@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Exists, F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from cluetrain.networks.base import (
@@ -240,6 +240,7 @@ def _needs_reconnect(delivery: Delivery, token: str, message: str) -> None:
         changed = Voice.objects.filter(pk=voice.pk, status=VoiceStatus.CONNECTED).update(
             status=VoiceStatus.NEEDS_RECONNECT
         )
+        voice.status = VoiceStatus.NEEDS_RECONNECT
         if changed:  # tell once, when the voice changes state, not for every post
             people = [voice.owner] if voice.owner else [delivery.post.author]
             for person in people:
@@ -260,9 +261,13 @@ def backoff(attempt: int) -> float:
     return min(BACKOFF_CAP, BACKOFF_SECONDS * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
 
 
-def publish_one(pk: int, token: str) -> str:
-    """Run one claimed delivery to its end (or back to the queue); returns its new status."""
-    delivery = _load(pk)
+def publish_one(pk: int | Delivery, token: str, recorder: Recorder | None = None) -> str:
+    """Run one claimed delivery to its end (or back to the queue); returns its new status.
+
+    With a ``recorder``, a success is recorded with the rest of the batch (one transaction for
+    several posts) instead of at once; see ``Recorder``.
+    """
+    delivery = _load(pk) if isinstance(pk, int) else pk
     if (
         delivery is None
         or delivery.claim_token != token
@@ -329,10 +334,13 @@ def publish_one(pk: int, token: str) -> str:
         return PostStatus.FAILED
     except Exception:
         # A bug, not the network: keep the post, say so plainly, and let people retry it.
-        logger.exception("publishing delivery %s failed unexpectedly", pk)
+        logger.exception("publishing delivery %s failed unexpectedly", delivery.pk)
         _fail(delivery, token, "internal", "Cluetrain failed while publishing; retry it.")
         return PostStatus.FAILED
-    _record(delivery, token, refs)
+    if recorder is not None and delivery.network in Recorder.DEFERRABLE:
+        recorder.add(delivery, refs)
+    else:
+        _record(delivery, token, refs)
     return PostStatus.PUBLISHED
 
 
@@ -378,19 +386,120 @@ def _record(delivery: Delivery, token: str, refs: list[PublishedRef]) -> None:
             refresh_status(delivery.post_id)
 
 
+class Recorder:
+    """Records a batch's successes together: one transaction for up to a batch of posts.
+
+    Deferring is safe only where a repeated attempt finds its earlier self on the network: a
+    worker killed before the flush leaves those posts ``publishing``, and their next attempt
+    finds each post by its key instead of sending it again (Bluesky record keys, Mastodon's
+    Idempotency-Key, Cluetrain's own practice space and feeds). Webhooks cannot be asked, so
+    they are recorded one by one, at once.
+    """
+
+    DEFERRABLE = frozenset({"practice", "feed", "bluesky", "mastodon"})
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.pending: list[tuple[Delivery, list[PublishedRef]]] = []
+
+    def add(self, delivery: Delivery, refs: list[PublishedRef]) -> None:
+        self.pending.append((delivery, refs))
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        items, self.pending = self.pending, []
+        now = timezone.now()
+        with transaction.atomic():
+            ids = [delivery.pk for delivery, _ in items]
+            mine = set(
+                Delivery.objects.filter(
+                    pk__in=ids, claim_token=self.token, status=PostStatus.PUBLISHING
+                )
+                .select_for_update()
+                .values_list("pk", flat=True)
+            )
+            kept = []
+            for delivery, refs in items:
+                if delivery.pk not in mine:
+                    logger.warning("delivery %s: claim lost after publishing", delivery.pk)
+                    continue
+                delivery.status = PostStatus.PUBLISHED
+                delivery.refs = _as_json(refs)
+                delivery.url = (refs[0].url if refs else "")[:500]
+                delivery.published_at = now
+                delivery.claim_token, delivery.claimed_until = "", None
+                delivery.error = delivery.error_code = ""
+                kept.append(delivery)
+            if not kept:
+                return
+            Delivery.objects.bulk_update(kept, RECORDED_FIELDS)
+            PostEvent.objects.bulk_create(
+                PostEvent(post_id=d.post_id, delivery=d, verb="published", message=d.url)
+                for d in kept
+            )
+            post_ids = {d.post_id for d in kept}
+            unfinished = Delivery.objects.filter(post_id=OuterRef("pk")).exclude(
+                status=PostStatus.PUBLISHED
+            )
+            Post.objects.filter(pk__in=post_ids).exclude(Exists(unfinished)).update(
+                status=PostStatus.PUBLISHED, published_at=now
+            )
+            for post_id in (
+                Post.objects.filter(pk__in=post_ids)
+                .exclude(status=PostStatus.PUBLISHED)
+                .values_list("pk", flat=True)
+            ):
+                refresh_status(post_id)
+
+
+RECORDED_FIELDS = [
+    "status",
+    "refs",
+    "url",
+    "published_at",
+    "claim_token",
+    "claimed_until",
+    "error",
+    "error_code",
+]
+
+
 def run_due(token: str | None = None, *, limit: int | None = None) -> int:
     """Publish everything due now, in this thread; returns how many deliveries were handled."""
     token = token or uuid.uuid4().hex
     handled = 0
+    recorder = Recorder(token)
     while limit is None or handled < limit:
         ids = claim(token)
         if not ids:
             break
         _mark_posts_publishing(ids)
-        for pk in ids:
-            publish_one(pk, token)
-            handled += 1
+        loaded = _load_many(ids)
+        try:
+            for pk in ids:
+                delivery = loaded.get(pk)
+                if delivery is not None:
+                    publish_one(delivery, token, recorder)
+                handled += 1
+        finally:
+            recorder.flush()
     return handled
+
+
+def _load_many(ids: list[int]) -> dict[int, Delivery]:
+    loaded = {
+        delivery.pk: delivery
+        for delivery in Delivery.objects.select_related(
+            "post", "post__author", "voice", "voice__owner", "voice__organization"
+        ).filter(pk__in=ids)
+    }
+    # One object per voice, so what one post learns (a hold, refused credentials) the next
+    # post of the same voice in the batch sees.
+    voices: dict[int, Voice] = {}
+    for delivery in loaded.values():
+        delivery.voice = voices.setdefault(delivery.voice_id, delivery.voice)
+    return loaded
 
 
 def _mark_posts_publishing(ids: list[int]) -> None:
