@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cluetrain.organizations.context_processors.current_organization",
+                "cluetrain.notifications.context_processors.unread",
             ],
         },
     },

@@ -27,6 +27,7 @@ from cluetrain.organizations.models import (
     Organization,
     Person,
     RoleGrant,
+    validate_time_zone,
 )
 from cluetrain.organizations.policy import Permission
 from cluetrain.organizations.roles import Role
@@ -315,3 +316,17 @@ def check_switch_organization(person: Person, organization_id: str | int) -> Org
     if not policy.is_member(person, organization):
         raise NotAllowed(f"You are not a member of {organization.name}.")
     return organization
+
+
+def do_update_profile(person: Person, *, full_name: str, time_zone: str) -> Person:
+    """Change a person's own name and time zone (nobody else changes them)."""
+    full_name = " ".join(full_name.split())
+    if not full_name or len(full_name) > 150:
+        raise ServiceError("Your name must be between 1 and 150 characters.")
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as exc:
+        raise ServiceError(f"{time_zone!r} is not a time zone Cluetrain knows.") from exc
+    person.full_name, person.time_zone = full_name, time_zone
+    person.save(update_fields=["full_name", "time_zone"])
+    return person

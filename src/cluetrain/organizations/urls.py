@@ -13,6 +13,7 @@ urlpatterns = [
         views.revoke_invitation,
         name="revoke_invitation",
     ),
+    path("me/", views.profile, name="profile"),
     path("organizations/switch/", views.switch_organization, name="switch"),
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
 ]

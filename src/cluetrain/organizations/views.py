@@ -17,6 +17,7 @@ from cluetrain.organizations.forms import (
     DepartmentForm,
     InviteForm,
     OrganizationSettingsForm,
+    ProfileForm,
     RolesForm,
 )
 from cluetrain.organizations.middleware import SESSION_KEY
@@ -214,3 +215,23 @@ def switch_organization(request: MemberRequest) -> HttpResponse:
     if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         return HttpResponseRedirect(next_url)
     return redirect("home")
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    """A person's own name and time zone."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    person = cast(Person, request.user)
+    form = ProfileForm(
+        request.POST or None,
+        initial={"full_name": person.full_name, "time_zone": person.time_zone},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.do_update_profile(person, **form.cleaned_data)
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("organizations:profile")
+    return render(request, "organizations/profile.html", {"form": form})
