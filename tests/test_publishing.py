@@ -275,3 +275,40 @@ def test_the_status_summary_of_mixed_deliveries() -> None:
     assert services.summarise({s.PUBLISHED, s.CANCELLED}) == s.PUBLISHED
     assert services.summarise({s.PAUSED, s.PUBLISHED}) == s.PAUSED
     assert services.summarise(set()) == s.DRAFT
+
+
+def test_a_waiting_post_is_changed_in_place_keeping_its_keys(cast: Cast) -> None:
+    from cluetrain.publishing.services import do_update_post
+
+    post = do_create_post(
+        cast.mentor,
+        cast.acme,
+        Draft(text="First wording", voices=[cast.care_voice]),
+        Schedule(When.AT, datetime.now() + timedelta(days=1), "UTC"),
+    )
+    key = post.deliveries.get().key
+    practice = cast.mentor.personal_voices.first()
+    voices = [cast.care_voice, *([practice] if practice else [])]
+    do_update_post(
+        cast.mentor,
+        post,
+        Draft(text="Second wording", voices=voices, category="announcement"),
+        Schedule(When.AT, datetime.now() + timedelta(days=2), "UTC"),
+    )
+    post.refresh_from_db()
+    assert post.text == "Second wording"
+    assert post.category == "announcement"
+    assert post.deliveries.get(voice=cast.care_voice).key == key
+    assert post.deliveries.count() == len(voices)
+    assert {d.status for d in post.deliveries.all()} == {PostStatus.SCHEDULED}
+    assert "edited" in list(post.events.values_list("verb", flat=True))
+    # Once it is going out, it can no longer be changed this way.
+    Delivery.objects.filter(post=post).update(status=PostStatus.PUBLISHING)
+    with pytest.raises(ServiceError, match="already going out"):
+        do_update_post(
+            cast.mentor, post, Draft(text="Third", voices=voices), Schedule(When.NOW)
+        )
+    assert Post.objects.get(pk=post.pk).text == "Second wording"
+    # And only its author changes it.
+    with pytest.raises(NotAllowed):
+        do_update_post(cast.member, post, Draft(text="x", voices=voices), Schedule(When.NOW))

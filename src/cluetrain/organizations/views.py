@@ -221,7 +221,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     """A person's own name and time zone."""
     if not request.user.is_authenticated:
         return redirect("login")
-    person = cast(Person, request.user)
+    person = request.user
     form = ProfileForm(
         request.POST or None,
         initial={"full_name": person.full_name, "time_zone": person.time_zone},

@@ -94,6 +94,9 @@ class Post(models.Model):
             models.Index(fields=["author", "-created_at"]),
         ]
 
+    # Set by the scheduling services for the caller to show (not stored).
+    schedule_note: str = ""
+
     def __str__(self) -> str:
         return self.text[:60]
 

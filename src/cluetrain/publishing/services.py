@@ -303,20 +303,7 @@ def do_create_post(
             time_zone=schedule.time_zone,
             media_count=len(checked.images),
         )
-        for position, (image, alt_text, name) in enumerate(checked.images):
-            media = PostMedia(
-                post=post,
-                alt_text=alt_text,
-                content_type=image.content_type,
-                size=len(image.data),
-                width=image.width,
-                height=image.height,
-                position=position,
-            )
-            media.file.save(
-                f"{name or 'image'}.{image.suffix}", ContentFile(image.data), save=False
-            )
-            media.save()
+        _save_media(post, checked)
         Delivery.objects.bulk_create(
             Delivery(
                 post=post,
@@ -333,12 +320,86 @@ def do_create_post(
     return post
 
 
+def _save_media(post: Post, checked: _Checked) -> None:
+    for position, (image, alt_text, name) in enumerate(checked.images):
+        media = PostMedia(
+            post=post,
+            alt_text=alt_text,
+            content_type=image.content_type,
+            size=len(image.data),
+            width=image.width,
+            height=image.height,
+            position=position,
+        )
+        media.file.save(f"{name or 'image'}.{image.suffix}", ContentFile(image.data), save=False)
+        media.save()
+
+
+# States in which a post may still be changed in place: nothing has been sent.
+CHANGEABLE = (PostStatus.DRAFT, PostStatus.REVIEW, PostStatus.SCHEDULED, PostStatus.PAUSED)
+
+
+def do_update_post(person: Person, post: Post, draft: Draft, schedule: Schedule) -> Post:
+    """Change a post that has not gone out: its text, voices, media and time, all or nothing.
+
+    Deliveries of voices that stay keep their idempotency keys (nothing was sent under them);
+    voices dropped lose theirs, voices added get new ones. The images are replaced by
+    ``draft.media`` (the composer sends the kept ones again).
+    """
+    _require_author(person, post)
+    checked = check_draft(person, post.organization, draft)
+    due, note = _due_times(checked.voices, schedule) if schedule.when != When.DRAFT else ({}, "")
+    scheduling.zone(schedule.time_zone)
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post.pk)
+        deliveries = {d.voice_id: d for d in post.deliveries.select_for_update()}
+        if any(d.status not in CHANGEABLE for d in deliveries.values()):
+            raise ServiceError(
+                "Part of this post is already going out or done; change it from its page.",
+                code="started",
+            )
+        wanted = {voice.pk: voice for voice in checked.voices}
+        Delivery.objects.filter(post=post).exclude(voice_id__in=wanted).delete()
+        Delivery.objects.bulk_create(
+            Delivery(post=post, voice=voice, organization=post.organization, network=voice.network)
+            for pk, voice in wanted.items()
+            if pk not in deliveries
+        )
+        for voice in checked.voices:
+            Delivery.objects.filter(post=post, voice=voice).update(
+                text_hash=fingerprint(checked.variants.get(voice.network) or checked.text),
+                status=PostStatus.DRAFT,
+                due_at=None,
+            )
+        post.text, post.variants = checked.text, checked.variants
+        post.category, post.title = draft.category, draft.title.strip()
+        post.visibility, post.content_warning = draft.visibility, draft.content_warning.strip()
+        post.reply_to_url = _check_url(draft.reply_to_url, "post to reply to")
+        post.quote_url = _check_url(draft.quote_url, "post to quote")
+        post.link_preview = draft.link_preview or {}
+        post.time_zone, post.media_count = schedule.time_zone, len(checked.images)
+        post.scheduled_at = None
+        post.save()
+        for media in post.media.all():
+            media.file.delete(save=False)
+        post.media.all().delete()
+        _save_media(post, checked)
+        _event(post, "edited", actor=person)
+        if schedule.when == When.DRAFT:
+            refresh_status(post)
+        else:
+            _schedule(person, post, due, note)
+    return post
+
+
 def _schedule(person: Person, post: Post, due: dict[int, datetime], note: str = "") -> None:
     status = _route(person, post)
     for voice_id, at in due.items():
         Delivery.objects.filter(post=post, voice_id=voice_id).update(status=status, due_at=at)
     post.scheduled_at = min(due.values())
     post.save(update_fields=["scheduled_at", "updated_at"])
+    # Said back to the person by whatever asked (a DST adjustment, for instance).
+    post.schedule_note = note
     refresh_status(post)
     when = "now" if post.scheduled_at <= timezone.now() + timedelta(seconds=5) else "for later"
     _event(post, "scheduled", f"Scheduled {when}. {note}".strip(), actor=person)
@@ -366,6 +427,29 @@ def do_schedule(person: Person, post: Post, schedule: Schedule) -> Post:
         post.save(update_fields=["time_zone"])
         _schedule(person, post, due, note)
     return post
+
+
+def free_slots(voice: Voice, count: int = 5, after: datetime | None = None) -> list[datetime]:
+    """The next ``count`` queue slots of ``voice`` that no waiting post holds."""
+    slots = [(s.weekday, s.time) for s in QueueSlot.objects.filter(voice=voice)]
+    taken = {
+        due
+        for due in Delivery.objects.filter(
+            voice=voice, status__in=[PostStatus.SCHEDULED, PostStatus.PAUSED]
+        ).values_list("due_at", flat=True)
+        if due
+    }
+    found: list[datetime] = []
+    after = after or timezone.now()
+    zone_name = scheduling.voice_time_zone(voice)
+    for _ in range(count):
+        try:
+            moment = scheduling.next_free_slot(slots, zone_name, taken, after)
+        except ServiceError:
+            break
+        found.append(moment)
+        taken.add(moment)
+    return found
 
 
 def do_reschedule(person: Person, post: Post, at: datetime) -> Post:

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -46,6 +45,8 @@ from cluetrain.publishing.services import (
     do_reschedule,
     do_retry,
     do_set_queue,
+    do_update_post,
+    free_slots,
     visible_posts,
 )
 from cluetrain.voices.models import Network, Voice, VoiceKind
@@ -218,11 +219,10 @@ def _save_composed(
     schedule = form.schedule()
     text = form.cleaned_data["text"]
     draft = form.draft(chosen, form.uploads(request.FILES, kept), previews.stored_card(text))
-    with transaction.atomic():
+    if editing is not None:
+        post = do_update_post(person, editing, draft, schedule)
+    else:
         post = do_create_post(person, organization, draft, schedule)
-        if editing is not None:
-            # The new version replaces the old one whole; the old one stays in the history.
-            do_cancel(person, editing, f"Replaced by a new version (post {post.pk}).")
     return post, _saved_message(post, schedule, viewer_zone(person))
 
 
@@ -234,10 +234,10 @@ def _saved_message(post: Post, schedule: Schedule, zone: ZoneInfo) -> str:
     if post.scheduled_at is None:  # the review policy held it back
         return "Saved; it goes out once it is approved."
     if schedule.when == When.AT and schedule.local is not None:
-        resolved = scheduling.to_utc(schedule.local, schedule.time_zone)
         local = post.scheduled_at.astimezone(scheduling.zone(schedule.time_zone))
         return (
-            f"Scheduled for {local:%a %-d %b %Y, %H:%M} ({schedule.time_zone}). {resolved.note}"
+            f"Scheduled for {local:%a %-d %b %Y, %H:%M} ({schedule.time_zone}). "
+            f"{post.schedule_note}"
         ).strip()
     local = post.scheduled_at.astimezone(zone)
     return f"Scheduled in the next free queue slot: {local:%a %-d %b %Y, %H:%M} ({zone.key})."
@@ -484,29 +484,9 @@ def queue(request: MemberRequest, voice_id: int) -> HttpResponse:
             "form": form,
             "voice_zone": voice_zone,
             "zone": viewer_zone(request.user),
-            "free": _next_free(voice, slots, voice_zone),
+            "free": free_slots(voice),
         },
     )
-
-
-def _next_free(voice: Voice, slots: list[Any], voice_zone: str, count: int = 5) -> list[datetime]:
-    taken = {
-        due
-        for due in Delivery.objects.filter(
-            voice=voice, status__in=[PostStatus.SCHEDULED, PostStatus.PAUSED]
-        ).values_list("due_at", flat=True)
-        if due
-    }
-    found: list[datetime] = []
-    after = timezone.now()
-    for _ in range(count):
-        try:
-            moment = scheduling.next_free_slot(slots, voice_zone, taken, after)
-        except ServiceError:
-            break
-        found.append(moment)
-        taken.add(moment)
-    return found
 
 
 # ---- Pages Cluetrain serves itself -----------------------------------------------------------
