@@ -305,9 +305,7 @@ def test_a_waiting_post_is_changed_in_place_keeping_its_keys(cast: Cast) -> None
     # Once it is going out, it can no longer be changed this way.
     Delivery.objects.filter(post=post).update(status=PostStatus.PUBLISHING)
     with pytest.raises(ServiceError, match="already going out"):
-        do_update_post(
-            cast.mentor, post, Draft(text="Third", voices=voices), Schedule(When.NOW)
-        )
+        do_update_post(cast.mentor, post, Draft(text="Third", voices=voices), Schedule(When.NOW))
     assert Post.objects.get(pk=post.pk).text == "Second wording"
     # And only its author changes it.
     with pytest.raises(NotAllowed):
