@@ -314,9 +314,17 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--skip-pds", action="store_true", help="no Bluesky part")
     parser.add_argument("--skip-dispatch", action="store_true", help="only the Bluesky part")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=None,
+        help="seconds over which the posts fall due (default 60, quick 12; 0: all at once)",
+    )
     args = parser.parse_args()
     total = QUICK_POSTS if args.quick else FULL_POSTS
     spread = QUICK_SPREAD if args.quick else FULL_SPREAD
+    if args.spread is not None:
+        spread = max(0.0, args.spread)
     with tempfile.TemporaryDirectory(prefix="cluetrain-bench-") as workdir:
         setup_django(Path(workdir), args.database_url)
         from django.db import connection

@@ -25,7 +25,7 @@ from werkzeug import Request, Response
 
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.networks.webhook import verify_signature
-from cluetrain.voices import connect
+from cluetrain.voices import connect, services
 from cluetrain.voices.models import Network, Voice, VoiceKind, VoiceStatus
 from cluetrain.voices.views import MASTODON_PENDING
 from tests.conftest import Cast
@@ -659,13 +659,13 @@ def test_the_services_refuse_official_voices_to_a_member(cast: Cast) -> None:
 
 def test_a_personal_voice_is_reconnected_by_its_owner_only(cast: Cast) -> None:
     voice = cast.member_voice
-    assert connect.can_reconnect(cast.member, voice)
+    assert services.can_reconnect(cast.member, voice)
     for other in [cast.admin, cast.director, cast.coordinator, cast.trainee]:
-        assert not connect.can_reconnect(other, voice)
+        assert not services.can_reconnect(other, voice)
         with pytest.raises(NotAllowed, match="Only the owner"):
-            connect.check_can_reconnect(other, voice)
-    assert connect.can_reconnect(cast.coordinator, cast.care_voice)
-    assert not connect.can_reconnect(cast.mentor, cast.care_voice)  # may post, not manage
+            services.check_can_reconnect(other, voice)
+    assert services.can_reconnect(cast.coordinator, cast.care_voice)
+    assert not services.can_reconnect(cast.mentor, cast.care_voice)  # may post, not manage
 
 
 def test_the_voices_page_shows_health_with_a_constant_query_count(cast: Cast) -> None:

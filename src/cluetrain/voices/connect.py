@@ -36,7 +36,7 @@ from cluetrain.organizations import policy
 from cluetrain.organizations.models import Department, Organization, Person
 from cluetrain.organizations.policy import Permission
 from cluetrain.voices import services
-from cluetrain.voices.models import Network, Voice, VoiceKind
+from cluetrain.voices.models import Network, Voice
 
 BLUESKY_SERVICE = "https://bsky.social"
 WEBHOOK_FORMATS = ("json", "slack")
@@ -75,25 +75,6 @@ def _check_may_connect(person: Person, organization: Organization, plan: _Plan) 
     department = plan.department
     if department is not None and department.organization_id != organization.pk:
         raise ServiceError(f"{department.name} is not part of {organization.name}.")
-
-
-def can_reconnect(person: Person, voice: Voice) -> bool:
-    """Whether ``person`` may give ``voice`` new credentials (the rule of ``do_update_credential``).
-
-    A personal voice: its owner only, nobody else whatever their role. An official voice:
-    the people who manage official voices.
-    """
-    if voice.kind == VoiceKind.PERSONAL:
-        return voice.owner_id == person.pk and policy.is_member(person, voice.organization)
-    return policy.can(person, voice.organization, Permission.MANAGE_OFFICIAL_VOICES)
-
-
-def check_can_reconnect(person: Person, voice: Voice) -> None:
-    if can_reconnect(person, voice):
-        return
-    if voice.kind == VoiceKind.PERSONAL:
-        raise NotAllowed("Only the owner of a personal voice can reconnect it.")
-    policy.require(person, voice.organization, Permission.MANAGE_OFFICIAL_VOICES)
 
 
 # -- storing ----------------------------------------------------------------------------------
@@ -292,7 +273,7 @@ def do_reconnect_bluesky(
 
     ``service`` defaults to the server the voice was connected through.
     """
-    check_can_reconnect(person, voice)
+    services.check_can_reconnect(person, voice)
     if voice.network != Network.BLUESKY:
         raise ServiceError(f"{voice.name} is not a Bluesky voice.")
     stored = _stored(voice)
@@ -389,7 +370,7 @@ def start_mastodon(
 
 def start_mastodon_reconnect(person: Person, voice: Voice, redirect_uri: str) -> MastodonStart:
     """Send the person through OAuth again for ``voice``'s instance (a revoked token)."""
-    check_can_reconnect(person, voice)
+    services.check_can_reconnect(person, voice)
     if voice.network != Network.MASTODON:
         raise ServiceError(f"{voice.name} is not a Mastodon voice.")
     # The API may live elsewhere than the handle's domain, so the stored address comes first.
@@ -445,7 +426,7 @@ def finish_mastodon(
         voice = Voice.objects.filter(pk=data["voice"], organization=organization).first()
         if voice is None:
             raise ServiceError("The voice to reconnect no longer exists.")
-        check_can_reconnect(person, voice)
+        services.check_can_reconnect(person, voice)
     else:
         _check_may_connect(person, organization, plan)
     app = RegisteredApp(
@@ -531,7 +512,7 @@ def do_reconnect_webhook(
     format: str = "json",
 ) -> Voice:
     """Give a webhook voice a new address or secret, once the receiver answers the ping."""
-    check_can_reconnect(actor, voice)
+    services.check_can_reconnect(actor, voice)
     if voice.network != Network.WEBHOOK:
         raise ServiceError(f"{voice.name} is not a webhook.")
     _, credential = _verify_webhook(url, secret, format)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -127,13 +128,28 @@ def do_revoke_voice_access(actor: Person, voice: Voice, person: Person) -> None:
             )
 
 
-def do_update_credential(actor: Person, voice: Voice, credential: dict[str, str]) -> None:
-    """Store a new credential (reconnect). A personal voice is reconnected by its owner only."""
+def can_reconnect(person: Person, voice: Voice) -> bool:
+    """Whether ``person`` may give ``voice`` new credentials.
+
+    A personal voice: its owner only (while a member), nobody else whatever their role. An
+    official voice: the people who manage official voices.
+    """
     if voice.kind == VoiceKind.PERSONAL:
-        if voice.owner_id != actor.pk:
-            raise NotAllowed("Only the owner of a personal voice can reconnect it.")
-    else:
-        policy.require(actor, voice.organization, Permission.MANAGE_OFFICIAL_VOICES)
+        return voice.owner_id == person.pk and policy.is_member(person, voice.organization)
+    return policy.can(person, voice.organization, Permission.MANAGE_OFFICIAL_VOICES)
+
+
+def check_can_reconnect(person: Person, voice: Voice) -> None:
+    if can_reconnect(person, voice):
+        return
+    if voice.kind == VoiceKind.PERSONAL:
+        raise NotAllowed("Only the owner of a personal voice can reconnect it.")
+    policy.require(person, voice.organization, Permission.MANAGE_OFFICIAL_VOICES)
+
+
+def do_update_credential(actor: Person, voice: Voice, credential: dict[str, Any]) -> None:
+    """Store a new credential (reconnect). A personal voice is reconnected by its owner only."""
+    check_can_reconnect(actor, voice)
     from cluetrain.publishing.services import requeue_after_reconnect
 
     voice.set_credential(credential)

@@ -256,7 +256,7 @@ def index(request: MemberRequest) -> HttpResponse:
         .select_related("organization", "owner", "department")
         .order_by("kind", "name")
     )
-    rows = [{"voice": v, "may_reconnect": connect.can_reconnect(person, v)} for v in voices]
+    rows = [{"voice": v, "may_reconnect": services.can_reconnect(person, v)} for v in voices]
     return render(
         request,
         "voices/index.html",
@@ -311,7 +311,7 @@ def _reconnect_form(voice: Voice, data: Any) -> forms.Form | None:
 
 
 def _reconnect(request: MemberRequest, voice: Voice, form: forms.Form) -> HttpResponse | None:
-    connect.check_can_reconnect(request.user, voice)
+    services.check_can_reconnect(request.user, voice)
     if not form.is_valid():
         return None
     data = form.cleaned_data
@@ -352,7 +352,7 @@ def detail(request: MemberRequest, voice_id: int) -> HttpResponse:
         organization,
         Permission.MANAGE_OFFICIAL_VOICES,
     )
-    may_reconnect = connect.can_reconnect(request.user, voice)
+    may_reconnect = services.can_reconnect(request.user, voice)
     reconnect_form = _reconnect_form(voice, request.POST if action == "reconnect" else None)
     form = GrantAccessForm(
         request.POST if action and action != "reconnect" else None, organization=organization
