@@ -311,3 +311,14 @@ def test_a_batch_is_recorded_together_and_a_lost_claim_is_left_to_its_new_owner(
     assert sorted(statuses.values()) == ["published", "published", "publishing"]
     assert Post.objects.filter(status=PostStatus.PUBLISHED).count() == 2
     assert PostEvent.objects.filter(verb="published").count() == 2
+
+
+def test_the_in_flight_stamp_is_stored_like_any_other_time(cast: Cast) -> None:
+    post = do_publish(cast.member, cast.member_voice, "Stamped")
+    dispatch.run_due()
+    delivery = post.deliveries.get()
+    assert delivery.called_at is not None
+    assert delivery.called_at <= delivery.published_at  # type: ignore[operator]
+    # Comparisons in the database agree with Python's (same stored format).
+    assert Delivery.objects.filter(pk=delivery.pk, called_at__lte=timezone.now()).exists()
+    assert Delivery.objects.filter(pk=delivery.pk, called_at=delivery.called_at).exists()
