@@ -415,10 +415,7 @@ def _write_where_each_went(deliveries: list[Delivery]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {Delivery._meta.db_table} SET refs = %s, url = %s WHERE id = %s",  # noqa: S608
-            [
-                (refs.get_db_prep_value(d.refs, connection), d.url, d.pk)  # type: ignore[attr-defined]
-                for d in deliveries
-            ],
+            [(refs.get_db_prep_value(d.refs, connection), d.url, d.pk) for d in deliveries],
         )
 
 
