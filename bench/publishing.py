@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))  # for tests.support.pds
 
 FULL_POSTS, QUICK_POSTS = 10_000, 2_000
 FULL_SPREAD, QUICK_SPREAD = 60.0, 12.0
-FULL_PDS, QUICK_PDS = 200, 60
+FULL_PDS, QUICK_PDS = 200, 40
 WARMUP_SECONDS = 8.0  # workers start (Django import, connections) before the first post is due
 
 
