@@ -32,6 +32,9 @@ def served(transactional_db: None) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
     server.close()
+    # Let requests still running (a debounced htmx check, say) finish and close their
+    # database connections before the test database is flushed or dropped.
+    server.task_dispatcher.shutdown(cancel_pending=True, timeout=10)  # type: ignore[union-attr]
     thread.join(timeout=5)
 
 
@@ -61,6 +64,11 @@ def page(served: str) -> Iterator[object]:
         yield context.new_page()
         context.close()
         browser.close()
+        # Playwright's sync API runs the test inside a greenlet, which gets its own
+        # database connection: close it here or it outlives the test database.
+        from django.db import connections
+
+        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
