@@ -31,12 +31,32 @@ def _url_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _URL.finditer(text)]
 
 
+# Phone numbers, cards, SSNs, NINOs and IBANs all hold three pairs of digits close together
+# ("467 3395", "4111 1111", "123-45-6789", "AB 12 34 56 C"). Five detectors ask the same
+# question of the same text in a row, so the last answer is kept (a tuple swap: thread-safe).
+_DIGIT_PAIRS = re.compile(r"\d\d[ ().-]{0,2}\d\d[ ().-]{0,2}\d\d")
+_last_digits: tuple[str, bool] = ("", False)
+
+
+def _has_digit_pairs(text: str) -> bool:
+    global _last_digits
+    last = _last_digits
+    if last[0] is text:
+        return last[1]
+    found = _DIGIT_PAIRS.search(text) is not None
+    _last_digits = (text, found)
+    return found
+
+
 def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(s <= start and end <= e for s, e in spans)
 
 
 # --- e-mail ---------------------------------------------------------------------------------
 
+# Starts with a literal so the regex engine can skip straight to each "@" (tweets are full of
+# @handles, which this rejects at once: no dot after them).
+_EMAIL_HINT = re.compile(r"@[A-Za-z0-9-]+\.[A-Za-z]")
 _EMAIL = re.compile(
     r"(?<![\w.+%/:@-])"
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -46,7 +66,7 @@ _EMAIL = re.compile(
 
 def detect_email(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
     # Masked addresses ("__email__") carry no @ and are left alone by construction.
-    if "@" not in text:
+    if "@" not in text or not _EMAIL_HINT.search(text):
         return
     urls = _url_spans(text)
     for m in _EMAIL.finditer(text):
@@ -106,7 +126,12 @@ def _is_phone(candidate: str, regions: tuple[str, ...], announced: bool) -> bool
     return announced and 7 <= _digits(candidate) <= 15
 
 
+_PHONE_HINT = re.compile(r"\d[\d ().-]{5,}\d")
+
+
 def detect_phone(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
+    if not _has_digit_pairs(text) or not _PHONE_HINT.search(text):
+        return
     regions = tuple(r.upper() for r in options.get("regions") or ("US", "GB"))
     for m in _PHONE.finditer(text):
         candidate = m.group()
@@ -156,7 +181,12 @@ def _card_issuer_ok(digits: str) -> bool:
     return False
 
 
+_CARD_HINT = re.compile(r"\d{4}[ -]?\d{4}")
+
+
 def detect_payment_card(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
+    if not _has_digit_pairs(text) or not _CARD_HINT.search(text):
+        return
     for m in _CARD.finditer(text):
         raw = m.group()
         digits = raw.replace(" ", "").replace("-", "")
@@ -187,7 +217,12 @@ def iban_ok(compact: str) -> bool:
         return False
 
 
+_IBAN_HINT = re.compile(r"\d\d ?[A-Za-z0-9]{4} ?[A-Za-z0-9]{4}")
+
+
 def detect_iban(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
+    if not _has_digit_pairs(text) or not _IBAN_HINT.search(text):
+        return
     for m in _IBAN.finditer(text):
         country = m.group(1).upper()
         length = IBAN_LENGTHS.get(country)
@@ -232,6 +267,8 @@ def _ssn_ok(area: str, group: str, serial: str) -> bool:
 
 
 def detect_national_id(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
+    if not _has_digit_pairs(text):
+        return
     for m in _SSN.finditer(text):
         if _ssn_ok(m.group(1), m.group(3), m.group(4)):
             yield _ssn_hit(m.start(), m.end())
@@ -265,7 +302,15 @@ _KNOWN_SECRET = re.compile(
 )
 _SECRET_LABEL = {f"k{i}": label for i, (label, _) in enumerate(KNOWN_SECRETS)}
 # A long token of key characters, not glued to a handle, hashtag or path.
-_TOKEN = re.compile(r"(?<![\w@#/.+=-])[A-Za-z0-9+/_=-]{24,}(?![\w/])")
+# A long token of key characters, not glued to a handle, hashtag or path (checked after the
+# match: a lookbehind up front would stop the regex engine from scanning quickly).
+_TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,}(?![\w/])")
+# Every known format but the private key header has 20 key characters in a row.
+_SECRET_HINT = re.compile(r"[A-Za-z0-9+/_=-]{20}")
+_SECRET_MARKERS = (
+    "AKIA", "ASIA", "ABIA", "ACCA", "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_",
+    "xox", "_live_", "_test_", "AIza", "sk-", "eyJ", "-----BEGIN",
+)  # fmt: skip
 _MIN_ENTROPY = 3.5  # bits per character; tuned on airline tweets (see bench/README.md)
 
 
@@ -293,16 +338,23 @@ def _random_looking(token: str) -> bool:
 
 
 def detect_secret(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
+    hint = _SECRET_HINT.search(text)
+    if hint is None and "-----BEGIN" not in text:
+        return
     found: list[tuple[int, int]] = []
-    for m in _KNOWN_SECRET.finditer(text):
-        label = _SECRET_LABEL[m.lastgroup or ""]
-        found.append(m.span())
-        yield _secret_hit(m.start(), m.end(), label)
-    if len(text) < 24:
+    for marker in _SECRET_MARKERS:
+        if marker in text:
+            for m in _KNOWN_SECRET.finditer(text):
+                found.append(m.span())
+                yield _secret_hit(m.start(), m.end(), _SECRET_LABEL[m.lastgroup or ""])
+            break
+    if hint is None:
         return
     urls = _url_spans(text)
     for m in _TOKEN.finditer(text):
         start, end = m.span()
+        if (start and text[start - 1] in "@#/.+=-_") or text[start - 1 : start].isalnum():
+            continue
         if _inside(urls, start, end) or any(s < end and start < e for s, e in found):
             continue
         if _random_looking(m.group()):
@@ -330,6 +382,11 @@ _PRIVATE_HOST = re.compile(
 )
 
 
+_PRIVATE_HINT = re.compile(
+    r"(?i)\.(?:local|internal|corp|lan|intranet)\b|\b(?:10|127|192\.168|172|169\.254)\.\d"
+)
+
+
 @lru_cache(maxsize=256)
 def _domain_pattern(domains: tuple[str, ...]) -> re.Pattern[str] | None:
     names = [re.escape(d.strip().strip(".").lower()) for d in domains if d.strip().strip(".")]
@@ -354,10 +411,13 @@ def detect_internal_url(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
     if isinstance(domains, str):
         domains = (domains,)
     patterns: list[re.Pattern[str]] = []
-    pattern = _domain_pattern(tuple(str(d) for d in domains))
-    if pattern is not None and "." in text:
-        patterns.append(pattern)
-    if options.get("private_hosts") and "." in text:
+    domains = tuple(str(d) for d in domains)
+    pattern = _domain_pattern(domains)
+    if pattern is not None:
+        lowered = text.lower()
+        if any(d.strip().strip(".").lower() in lowered for d in domains):
+            patterns.append(pattern)
+    if options.get("private_hosts") and _PRIVATE_HINT.search(text):
         patterns.append(_PRIVATE_HOST)
     seen: set[int] = set()
     for p in patterns:
@@ -383,7 +443,7 @@ _CURRENCY_WORD = r"(?:dollars|euros|pounds|usd|eur|gbp|chf|jpy|cad|aud)"
 _FIGURE = re.compile(
     r"(?i)(?:"
     # €1.3 billion, $4.2m, USD 12,000
-    rf"(?:[$€£¥]|\b(?:USD|EUR|GBP|CHF|JPY|CAD|AUD)\s?)\d[\d,]*(?:\.\d+)?(?:\s?{_MAGNITUDE}\b)?"
+    rf"(?:[$€£¥]|\b(?-i:USD|EUR|GBP|CHF|JPY|CAD|AUD)\s?)\d[\d,]*(?:\.\d+)?(?:\s?{_MAGNITUDE}\b)?"
     # 12 million dollars, 3.4bn euros, 40k
     rf"|(?<![\w.])\d[\d,]*(?:\.\d+)?\s?{_MAGNITUDE}(?:\s{_CURRENCY_WORD})?\b"
     rf"|(?<![\w.])\d[\d,]*(?:\.\d+)?\s{_CURRENCY_WORD}\b"
@@ -399,6 +459,39 @@ _FINANCE_WORD = re.compile(
     r"|\b(?:ARR|MRR|EPS|Q[1-4]|H[12]|FY\s?\d{2,4})\b"
 )
 _WINDOW_WORDS = 6
+_FIGURE_MARKS = ("$", "%", "€", "£", "¥")
+_CURRENCY_CODES = ("USD", "EUR", "GBP", "CHF", "JPY", "CAD", "AUD")
+_MAGNITUDE_HINT = re.compile(
+    r"\d ?(?:[kmb]n?|mn|pp|bps|basis|million|billion|thousand|trillion|per ?cent|percent"
+    r"|dollars|euros|pounds)\b",
+    re.IGNORECASE,
+)
+# Stems of the finance words, for a cheap test before the word regex runs.
+_FINANCE_STEMS = (
+    "revenue", "sales", "margin", "profit", "earnings", "guidance", "forecast", "booking",
+    "turnover", "ebit", "income", "operating", "cash flow", "dividend", "valuation", "quarter",
+    "fiscal", "yoy", "year-over-year", "outlook", "results",
+)  # fmt: skip
+_FINANCE_CODES = re.compile(r"\b(?:ARR|MRR|EPS|Q[1-4]|H[12]|FY\s?\d{2,4})\b")
+
+
+def _has_figure_hint(text: str) -> bool:
+    # Plain substring tests first: they cost next to nothing next to a regex scan.
+    for mark in _FIGURE_MARKS:
+        if mark in text:
+            return True
+    for code in _CURRENCY_CODES:
+        if code in text:
+            return True
+    return _MAGNITUDE_HINT.search(text) is not None
+
+
+def _has_finance_hint(text: str) -> bool:
+    lowered = text.lower()
+    for stem in _FINANCE_STEMS:
+        if stem in lowered:
+            return True
+    return _FINANCE_CODES.search(text) is not None
 
 
 def _words_between(text: str, start: int, end: int) -> int:
@@ -406,7 +499,7 @@ def _words_between(text: str, start: int, end: int) -> int:
 
 
 def detect_financial_figure(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
-    if not any(c.isdigit() for c in text):
+    if not _has_figure_hint(text) or not _has_finance_hint(text):
         return
     figures = list(_FIGURE.finditer(text))
     if not figures:
