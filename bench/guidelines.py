@@ -279,8 +279,10 @@ def main() -> int:
     ours_rate = throughput(ours_full, corpus, rounds)
     theirs_rate = throughput(theirs, presidio_corpus, rounds)
     lat = latencies_ms(ours_full, corpus)
-    print(f"texts: {len(corpus)} (presidio: {len(presidio_corpus)}), mean length "
-          f"{statistics.mean(map(len, corpus)):.0f} chars, at most 280")
+    print(
+        f"texts: {len(corpus)} (presidio: {len(presidio_corpus)}), mean length "
+        f"{statistics.mean(map(len, corpus)):.0f} chars, at most 280"
+    )
     print(f"cluetrain_texts_per_s: {ours_rate:.0f}")
     print(f"presidio_texts_per_s: {theirs_rate:.0f}")
     print(f"speedup_vs_presidio: {ours_rate / theirs_rate:.1f}")

@@ -31,10 +31,10 @@ def _url_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _URL.finditer(text)]
 
 
-# Phone numbers, cards, SSNs, NINOs and IBANs all hold three pairs of digits close together
+# Phone numbers, cards, SSNs, NINOs and IBANs all hold six digits close together
 # ("467 3395", "4111 1111", "123-45-6789", "AB 12 34 56 C"). Five detectors ask the same
 # question of the same text in a row, so the last answer is kept (a tuple swap: thread-safe).
-_DIGIT_PAIRS = re.compile(r"\d\d[ ().-]{0,2}\d\d[ ().-]{0,2}\d\d")
+_DIGIT_PAIRS = re.compile(r"\d(?:[ ().-]{0,2}\d){5}")
 _last_digits: tuple[str, bool] = ("", False)
 
 
@@ -87,15 +87,15 @@ def detect_email(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
 # Digits with the separators people use in phone numbers, optionally an international prefix
 # and an extension. Validation by ``phonenumbers`` decides; this only finds candidates.
 _PHONE = re.compile(
-    r"(?<![\w+#$£€¥.,/-])"
+    r"(?<![\w+#$£€¥./-])(?<!\d,)"
     r"(?:\+|00)?(?:\(\d{1,4}\)[ .-]?|\d)(?:[ .\-]?\(?\d+\)?){1,7}"
     r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?"
-    r"(?![\w%$£€]|[.,-]\d|/\d)"
+    r"(?![\w%$£€]|[.,:/-]\d)"
 )
 # Words that announce a phone number nearby (before it, or a label after it).
 _PHONE_CONTEXT = re.compile(
     r"(?i)\b(?:phone|tel|telephone|mobile|cell|cellphone|fax|desk|office|call|text|sms|"
-    r"whatsapp|number|contact|reach)\b"
+    r"whatsapp|number|contact|reach|dial|ring|messages|answering)\b"
 )
 # Numbers that are something else: an order, a booking, a flight, a tracking code.
 _NOT_PHONE_CONTEXT = re.compile(
