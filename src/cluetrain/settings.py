@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "cluetrain.voices",
     "cluetrain.publishing",
     "cluetrain.notifications",
+    "cluetrain.guidelines",
     "cluetrain.api",
     "ninja",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from cluetrain.api import errors, posts, voices
+from cluetrain.api import errors, guidelines, posts, voices
 from cluetrain.api.auth import BearerToken, Session
 
 DESCRIPTION = """
@@ -29,3 +29,4 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/", voices.router)
 api.add_router("/", posts.router)
+api.add_router("/", guidelines.router)

@@ -107,6 +107,37 @@
     });
   });
 
+  // A guideline finding's one-click fix: put the suggested words in place of the match. The
+  // server counts offsets in code points, the textarea in UTF-16 units; if the text moved since
+  // the check, the nearest copy of the match is replaced instead, or nothing.
+  function replaceFinding(button) {
+    var text = document.getElementById("id_text");
+    if (!text) return;
+    var match = button.getAttribute("data-match");
+    var replacement = button.getAttribute("data-with");
+    var start = parseInt(button.getAttribute("data-start"), 10);
+    var value = text.value;
+    var at = Array.from(value).slice(0, start).join("").length;
+    if (value.substr(at, match.length) !== match) {
+      var before = value.lastIndexOf(match, at);
+      var after = value.indexOf(match, at);
+      if (before < 0 && after < 0) return;
+      at = before < 0 ? after : after < 0 ? before : (at - before <= after - at ? before : after);
+    }
+    text.value = value.slice(0, at) + replacement + value.slice(at + match.length);
+    text.focus();
+    text.setSelectionRange(at + replacement.length, at + replacement.length);
+    if (window.htmx) window.htmx.trigger(text, "cluetrain:recheck");
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-guideline-replace]");
+    if (button) {
+      event.preventDefault();
+      replaceFinding(button);
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail && event.detail.target && event.detail.target.id === "composer-check") {
       fillPreviewImages();
