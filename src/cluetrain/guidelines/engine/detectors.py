@@ -161,7 +161,7 @@ def detect_phone(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 # --- payment cards --------------------------------------------------------------------------
 
-_CARD = re.compile(r"(?<![\w.,-])\d{2,6}(?:[ -]?\d{2,7}){1,7}(?![\w]|[.,-]\d)")
+_CARD = re.compile(r"(?<![\w.,-])\d{2,6}(?:[ -]?\d{2,7}){1,7}(?![\w]|[.,-]\d)", re.ASCII)
 
 
 def luhn_ok(digits: str) -> bool:
@@ -181,7 +181,7 @@ def _card_issuer_ok(digits: str) -> bool:
     return False
 
 
-_CARD_HINT = re.compile(r"\d{4}[ -]?\d{4}")
+_CARD_HINT = re.compile(r"\d{4}[ -]?\d{4}", re.ASCII)
 
 
 def detect_payment_card(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -206,7 +206,7 @@ def detect_payment_card(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 # --- IBAN -----------------------------------------------------------------------------------
 
-_IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})(\d{2})((?: ?[A-Za-z0-9]){8,32})")
+_IBAN = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})(\d{2})((?: ?[A-Za-z0-9]){8,32})", re.ASCII)
 
 
 def iban_ok(compact: str) -> bool:
@@ -217,7 +217,7 @@ def iban_ok(compact: str) -> bool:
         return False
 
 
-_IBAN_HINT = re.compile(r"\d\d ?[A-Za-z0-9]{4} ?[A-Za-z0-9]{4}")
+_IBAN_HINT = re.compile(r"\d\d ?[A-Za-z0-9]{4} ?[A-Za-z0-9]{4}", re.ASCII)
 
 
 def detect_iban(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
@@ -252,8 +252,8 @@ def detect_iban(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
 
 # --- national identifiers -------------------------------------------------------------------
 
-_SSN = re.compile(r"(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-])")
-_SSN_BARE = re.compile(r"(?<![\w-])(\d{3})(\d{2})(\d{4})(?![\w-])")
+_SSN = re.compile(r"(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-])", re.ASCII)
+_SSN_BARE = re.compile(r"(?<![\w-])(\d{3})(\d{2})(\d{4})(?![\w-])", re.ASCII)
 _SSN_WORD = re.compile(r"(?i)\b(?:ssn|ss#|social security(?: number| no\.?| #)?)\W{0,3}(?:is\W*)?$")
 # UK National Insurance number: first letter not D, F, I, Q, U, V; second not D, F, I, O, Q,
 # U, V; never the prefixes BG, GB, KN, NK, NT, TN or ZZ; six digits; suffix A to D.
