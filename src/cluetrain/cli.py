@@ -20,6 +20,7 @@ PRODUCT_VERBS: dict[str, str] = {
     "invite": "invite a person to an organisation by e-mail",
     "post": "publish a post as the person of an API token (for scripts)",
     "token": "create, list and revoke personal API tokens",
+    "check": "check texts against guidelines (without a text: Django's system checks)",
 }
 
 
