@@ -219,6 +219,11 @@ def test_it_finds_a_random_key() -> None:
     ]
 
 
+def test_it_finds_a_hexadecimal_key() -> None:
+    key = "9f86d081884c7d659a2feaa0c55ad015"
+    assert found("secret", f"api key {key}") == [key]
+
+
 @pytest.mark.parametrize(
     "text",
     [

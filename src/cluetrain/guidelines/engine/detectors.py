@@ -312,6 +312,8 @@ _SECRET_MARKERS = (
     "xox", "_live_", "_test_", "AIza", "sk-", "eyJ", "-----BEGIN",
 )  # fmt: skip
 _MIN_ENTROPY = 3.5  # bits per character; tuned on airline tweets (see bench/README.md)
+_MIN_HEX_ENTROPY = 3.0
+_HEX = frozenset("0123456789abcdef")
 
 
 def shannon_entropy(s: str) -> float:
@@ -334,6 +336,10 @@ def _random_looking(token: str) -> bool:
     # Words joined by dashes or underscores ("thank-you-so-much-2015") are not keys.
     if max(len(part) for part in re.split(r"[-_]", core)) < 16:
         return False
+    # Hexadecimal keys and hashes have at most 4 bits a character, so a lower bar applies to
+    # them; 32 hex characters mixing letters and digits are not an English word.
+    if len(core) >= 32 and has_lower != has_upper and all(c in _HEX for c in core.lower()):
+        return shannon_entropy(core) >= _MIN_HEX_ENTROPY
     return shannon_entropy(core) >= _MIN_ENTROPY
 
 
