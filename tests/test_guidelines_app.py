@@ -409,3 +409,34 @@ def test_the_composer_check_says_when_a_post_needs_review(cast: Cast) -> None:
         cast.client(cast.member).post("/publish/check/", {"text": "Q3 revenue up"}).content.decode()
     )
     assert "Needs review" in fragment
+
+
+def test_the_settings_page_links_to_the_guidelines(cast: Cast) -> None:
+    page = cast.client(cast.member).get("/settings/").content.decode()
+    assert 'href="/settings/guidelines/"' in page
+
+
+def test_the_editor_shows_the_fields_of_the_rules_kind(cast: Cast) -> None:
+    services.do_save_rules(cast.director, cast.acme, [FALCON, Q3])
+    client = cast.client(cast.director)
+    pattern = client.get("/settings/guidelines/rules/edit/?rule=q3-numbers").content.decode()
+    assert 'name="pattern"' in pattern
+    assert 'value="\\bQ3 (revenue|sales)\\b"' in pattern
+    assert 'name="terms"' not in pattern
+    detector = client.get("/settings/guidelines/rules/edit/?kind=detector").content.decode()
+    assert '<option value="payment_card">' in detector
+    assert 'name="domains"' in detector
+
+
+def test_the_rules_page_asks_the_database_a_fixed_number_of_times(
+    cast: Cast, django_assert_max_num_queries: Any
+) -> None:
+    many = [
+        RuleSpec(name=f"rule-{n}", kind=Kind.TERM, severity=Severity.WARN, terms=(f"t{n}",))
+        for n in range(30)
+    ]
+    services.do_save_rules(cast.director, cast.acme, many)
+    client = cast.client(cast.director)
+    with django_assert_max_num_queries(12):
+        page = client.get("/settings/guidelines/")
+    assert page.content.decode().count("rule-") >= 30

@@ -52,7 +52,7 @@ def index(request: MemberRequest) -> HttpResponse:
                 {"spec": rule.spec, "enabled": rule.enabled, "summary": _summary(rule.spec)}
                 for rule in rules
             ],
-            "uses_defaults": not services.rules_of(organization),
+            "uses_defaults": not any(rule.enabled for rule in rules),
             "version": rule_set.version if rule_set else 0,
             "versions": services.versions_of(organization),
             "can_edit": policy.can(request.user, organization, Permission.EDIT_GUIDELINES),
