@@ -16,7 +16,13 @@ from typing import Any
 
 import phonenumbers
 
-from .secret_prefixes import CARD_RANGES, IBAN_LENGTHS, KNOWN_SECRETS
+from .secret_prefixes import (
+    CARD_RANGES,
+    FINANCE_STEMS,
+    IBAN_LENGTHS,
+    KNOWN_SECRETS,
+    SECRET_MARKERS,
+)
 from .types import Hit, Kind, RuleSpec, Severity
 
 Detector = Callable[[str, Mapping[str, Any]], Iterable[Hit]]
@@ -307,10 +313,6 @@ _SECRET_LABEL = {f"k{i}": label for i, (label, _) in enumerate(KNOWN_SECRETS)}
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,}(?![\w/])")
 # Every known format but the private key header has 20 key characters in a row.
 _SECRET_HINT = re.compile(r"[A-Za-z0-9+/_=-]{20}")
-_SECRET_MARKERS = (
-    "AKIA", "ASIA", "ABIA", "ACCA", "ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_",
-    "xox", "_live_", "_test_", "AIza", "sk-", "eyJ", "-----BEGIN",
-)  # fmt: skip
 _MIN_ENTROPY = 3.5  # bits per character; tuned on airline tweets (see bench/README.md)
 _MIN_HEX_ENTROPY = 3.0
 _HEX = frozenset("0123456789abcdef")
@@ -348,7 +350,7 @@ def detect_secret(text: str, options: Mapping[str, Any]) -> Iterator[Hit]:
     if hint is None and "-----BEGIN" not in text:
         return
     found: list[tuple[int, int]] = []
-    for marker in _SECRET_MARKERS:
+    for marker in SECRET_MARKERS:
         if marker in text:
             for m in _KNOWN_SECRET.finditer(text):
                 found.append(m.span())
@@ -472,12 +474,6 @@ _MAGNITUDE_HINT = re.compile(
     r"|dollars|euros|pounds)\b",
     re.IGNORECASE,
 )
-# Stems of the finance words, for a cheap test before the word regex runs.
-_FINANCE_STEMS = (
-    "revenue", "sales", "margin", "profit", "earnings", "guidance", "forecast", "booking",
-    "turnover", "ebit", "income", "operating", "cash flow", "dividend", "valuation", "quarter",
-    "fiscal", "yoy", "year-over-year", "outlook", "results",
-)  # fmt: skip
 _FINANCE_CODES = re.compile(r"\b(?:ARR|MRR|EPS|Q[1-4]|H[12]|FY\s?\d{2,4})\b")
 
 
@@ -494,7 +490,7 @@ def _has_figure_hint(text: str) -> bool:
 
 def _has_finance_hint(text: str) -> bool:
     lowered = text.lower()
-    for stem in _FINANCE_STEMS:
+    for stem in FINANCE_STEMS:
         if stem in lowered:
             return True
     return _FINANCE_CODES.search(text) is not None
