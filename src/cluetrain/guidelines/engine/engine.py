@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .normalize import fold_term, skeleton
+from .normalize import fold_term
 from .patterns import DEFAULT_TIMEOUT, CompiledPattern, compile_pattern
 from .terms import TermMatcher
 from .types import Finding, Hit, Kind, Result, RuleError, RuleSpec, Severity, Verdict
@@ -174,15 +174,12 @@ class Engine:
         return Result(verdict, findings, self.version)
 
     def _term_candidates(self, text: str, now: datetime) -> Iterable[_Candidate]:
-        sk = skeleton(text)
-        for hit in self._terms.find(sk):
+        for hit in self._terms.find(text):
             rule = self.rules[hit.rule]
             if rule.kind == Kind.EMBARGO and rule.until is not None and now >= rule.until:
                 continue
-            start, end = sk.span(hit.start, hit.end)
-            yield _Candidate(
-                hit.rule, start, end, _term_explanation(rule, hit.term), rule.suggestion
-            )
+            explanation = _term_explanation(rule, hit.term)
+            yield _Candidate(hit.rule, hit.start, hit.end, explanation, rule.suggestion)
 
     def _pattern_candidates(self, text: str) -> Iterable[_Candidate]:
         deadline = time.monotonic() + CHECK_PATTERN_BUDGET

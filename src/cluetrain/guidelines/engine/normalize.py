@@ -33,6 +33,7 @@ Line endings: whitespace is a gap whatever it is, so ``\\r\\n`` and ``\\n`` fold
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -120,12 +121,18 @@ class Skeleton:
         return o_start, o_end
 
 
-def _is_tag_start(text: str, i: int) -> bool:
-    """Whether the word containing ``text[i]`` begins with ``#`` or ``@`` (a hashtag/handle)."""
-    j = i
-    while j > 0 and text[j - 1].isalnum():
-        j -= 1
-    return j > 0 and text[j - 1] in "#@"
+_TAG = re.compile(r"(?<![^\W_])[#@][^\W_]{2,}")
+_FLANKED_SYMBOL = re.compile(r"(?<=[^\W_])[@$](?=[^\W_])")
+
+
+def _tag_breaks(text: str) -> set[int]:
+    """Where a CamelCase word change falls inside a hashtag or @handle (original offsets)."""
+    breaks: set[int] = set()
+    for m in _TAG.finditer(text):
+        for i in range(m.start() + 2, m.end()):
+            if _camel_break(text, i):
+                breaks.add(i)
+    return breaks
 
 
 def _camel_break(text: str, i: int) -> bool:
@@ -177,12 +184,11 @@ def skeleton(text: str) -> Skeleton:
     boundary.append(1)
     for k in leet_symbols:
         boundary[k + 1] = 1
-    # CamelCase word changes inside hashtags and handles.
     if "#" in text or "@" in text:
-        for k in range(1, len(raw)):
-            if not boundary[k]:
-                i = origin[k]
-                if origin[k - 1] == i - 1 and _camel_break(text, i) and _is_tag_start(text, i):
+        breaks = _tag_breaks(text)
+        if breaks:
+            for k in range(1, len(raw)):
+                if not boundary[k] and origin[k] in breaks and origin[k - 1] == origin[k] - 1:
                     boundary[k] = 1
     raw_s = "".join(raw)
     folded = _leet(raw_s)
@@ -201,3 +207,28 @@ def fold_term(term: str) -> tuple[str, str, frozenset[int]]:
     sk = skeleton(term)
     gaps = frozenset(k for k in range(1, len(sk.raw)) if sk.gap[k])
     return sk.raw, sk.folded, gaps
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table folding any character as ``skeleton`` does (gaps vanish)."""
+
+    def __missing__(self, code: int) -> str:
+        out = "".join(c for c, cls in fold_char(chr(code)) if cls == "a").translate(_LEET_TABLE)
+        if len(self) < 100_000:
+            self[code] = out
+        return out
+
+
+_FOLD_TABLE = _FoldTable()
+_ASCII_TABLE = bytes(ord(_FOLD_TABLE[b] or " ") for b in range(128)) + bytes(range(128, 256))
+_ASCII_DELETE = bytes(b for b in range(128) if not _FOLD_TABLE[b])
+
+
+def folded(text: str) -> str:
+    """Exactly ``skeleton(text).folded``, an order of magnitude faster: enough to tell whether
+    any term can be in the text at all before building the full skeleton."""
+    if "@" in text or "$" in text:
+        text = _FLANKED_SYMBOL.sub(lambda m: LEET_SYMBOLS[m.group()], text)
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_TABLE, _ASCII_DELETE).decode("ascii")
+    return text.translate(_FOLD_TABLE)

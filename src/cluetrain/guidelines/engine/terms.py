@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from .normalize import PUNCT_GAP, Skeleton, fold_term
+from .normalize import PUNCT_GAP, Skeleton, fold_term, folded, skeleton
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class _Entry:
 
 @dataclass(frozen=True, slots=True)
 class TermHit:
-    """``term`` of rule number ``rule``, found at skeleton characters ``start..end-1``."""
+    """``term`` of rule number ``rule``, found at ``text[start:end]``."""
 
     rule: int
     term: str
@@ -60,12 +60,18 @@ class TermMatcher:
             automaton.make_automaton()
             self._automaton = automaton
 
-    def find(self, sk: Skeleton) -> list[TermHit]:
-        if self._automaton is None or not sk.folded:
+    def find(self, text: str) -> list[TermHit]:
+        automaton = self._automaton
+        if automaton is None:
             return []
+        # Most texts contain no term at all: a quick fold tells, before the full skeleton.
+        quick = folded(text)
+        if not quick or next(automaton.iter(quick), None) is None:
+            return []
+        sk = skeleton(text)
         hits: dict[int, list[tuple[int, int, str]]] = {}
         allowed: dict[int, list[tuple[int, int]]] = {}
-        for last, entries in self._automaton.iter(sk.folded):
+        for last, entries in automaton.iter(sk.folded):
             end = last + 1
             for entry in entries:
                 start = end - len(entry.raw)
@@ -80,7 +86,7 @@ class TermMatcher:
             exceptions = allowed.get(rule, ())
             for start, end, term in _outermost(spans):
                 if not any(a <= start and end <= b for a, b in exceptions):
-                    found.append(TermHit(rule, term, start, end))
+                    found.append(TermHit(rule, term, *sk.span(start, end)))
         return found
 
 
