@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import random
 import re
@@ -236,13 +237,16 @@ def throughput(check: Callable[[str], Any], texts: list[str], rounds: int) -> fl
     return best
 
 
-def latencies_ms(check: Callable[[str], Any], texts: list[str]) -> list[float]:
-    out = []
-    for text in texts:
-        t0 = time.perf_counter_ns()
-        check(text)
-        out.append((time.perf_counter_ns() - t0) / 1e6)
-    return sorted(out)
+def latencies_ms(check: Callable[[str], Any], texts: list[str], rounds: int) -> list[float]:
+    """Per text, the fastest of ``rounds`` checks: the machine is shared, and another process
+    taking the CPU mid-check says nothing about the engine."""
+    best = [math.inf] * len(texts)
+    for _ in range(rounds):
+        for i, text in enumerate(texts):
+            t0 = time.perf_counter_ns()
+            check(text)
+            best[i] = min(best[i], (time.perf_counter_ns() - t0) / 1e6)
+    return sorted(best)
 
 
 def pct(sorted_values: list[float], q: float) -> float:
@@ -278,7 +282,7 @@ def main() -> int:
 
     ours_rate = throughput(ours_full, corpus, rounds)
     theirs_rate = throughput(theirs, presidio_corpus, rounds)
-    lat = latencies_ms(ours_full, corpus)
+    lat = latencies_ms(ours_full, corpus, rounds)
     # Where the time goes: the default rules alone, and the bare detectors without the engine.
     default_rate = throughput(ours_default, corpus, rounds)
     bare = [(fn, r.options) for r in det.DEFAULT_RULES for fn in (det.DETECTORS[r.detector],)]
