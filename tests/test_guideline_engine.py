@@ -320,3 +320,46 @@ def test_line_endings_do_not_change_the_findings(text: str) -> None:
     ]
     for f in crlf.findings:
         assert crlf_text[f.start : f.end] == f.match
+
+
+_PREFILTERED = [
+    r"\bPRJ-\d{3,6}\b",
+    r"\bQ[1-4] (?:revenue|sales) fin2\b",
+    r"internal[- ]only|secret",
+    r"a\.b\-c",
+    r"(?x) s k y",  # verbose: runs on every text
+    r"\d+%",  # no literal: runs on every text
+]
+_PREFILTER_ENGINE = Engine.compile(
+    [RuleSpec(f"p{i}", Kind.PATTERN, Severity.WARN, pattern=p) for i, p in enumerate(_PREFILTERED)]
+)
+_pattern_texts = st.lists(
+    st.sampled_from(
+        [
+            "PRJ-",
+            "prj-",
+            "\u017fecret",
+            "\u212aey",
+            "Q3 sales fin2",
+            "a.b-c",
+            "sky",
+            "5%",
+            "123",
+            " ",
+        ]
+    ),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(_pattern_texts, _texts))
+def test_skipping_patterns_by_their_literals_never_loses_a_match(text: str) -> None:
+    expected = sorted(
+        (m.start(), m.end())
+        for p in _PREFILTERED
+        for m in re.finditer(p, text, re.IGNORECASE)
+        if m.end() > m.start()
+    )
+    found = sorted((f.start, f.end) for f in _PREFILTER_ENGINE.check(text).findings)
+    assert found == sorted(set(expected))

@@ -20,8 +20,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import ahocorasick
+
 from .normalize import fold_term
-from .patterns import DEFAULT_TIMEOUT, CompiledPattern, compile_pattern
+from .patterns import (
+    DEFAULT_TIMEOUT,
+    CompiledPattern,
+    compile_pattern,
+    prefold,
+    required_literals,
+)
 from .terms import TermMatcher
 from .types import Finding, Hit, Kind, Result, RuleError, RuleSpec, Severity, Verdict
 
@@ -104,6 +112,7 @@ class Engine:
         self._patterns = patterns
         self._detectors = detectors
         self._pattern_timeout = pattern_timeout
+        self._always, self._literals = _pattern_prefilter(patterns)
 
     @classmethod
     def compile(
@@ -181,9 +190,21 @@ class Engine:
             explanation = _term_explanation(rule, hit.term)
             yield _Candidate(hit.rule, hit.start, hit.end, explanation, rule.suggestion)
 
+    def _patterns_to_run(self, text: str) -> list[int]:
+        """The patterns (positions in ``_patterns``) that can match ``text`` at all."""
+        if self._literals is None:
+            return self._always
+        chosen = set(self._always)
+        for _, positions in self._literals.iter(prefold(text)):
+            chosen.update(positions)
+        return sorted(chosen)
+
     def _pattern_candidates(self, text: str) -> Iterable[_Candidate]:
+        if not self._patterns:
+            return
         deadline = time.monotonic() + CHECK_PATTERN_BUDGET
-        for index, pattern in self._patterns:
+        for position in self._patterns_to_run(text):
+            index, pattern = self._patterns[position]
             left = deadline - time.monotonic()
             if left <= 0:
                 logger.warning(
@@ -253,6 +274,29 @@ class Engine:
             )
         findings.sort(key=lambda f: (f.start, f.end, -SEVERITY_RANK[f.severity], f.rule))
         return tuple(findings)
+
+
+def _pattern_prefilter(
+    patterns: tuple[tuple[int, CompiledPattern], ...],
+) -> tuple[list[int], Any]:
+    """Patterns to run on every text, and an automaton of the literals the others need (each
+    literal gives the positions of the patterns needing it); None when there is none."""
+    always: list[int] = []
+    needs: dict[str, set[int]] = {}
+    for position, (_, pattern) in enumerate(patterns):
+        literals = required_literals(pattern.compiled.pattern)
+        if literals is None:
+            always.append(position)
+        else:
+            for literal in literals:
+                needs.setdefault(literal, set()).add(position)
+    if not needs:
+        return always, None
+    automaton = ahocorasick.Automaton()
+    for literal, positions in needs.items():
+        automaton.add_word(literal, tuple(positions))
+    automaton.make_automaton()
+    return always, automaton
 
 
 def _crlf_positions(text: str) -> list[int]:

@@ -324,6 +324,57 @@ def _has_separator(group: _Group, inner: list[_Item], flags: int) -> bool:
     return False
 
 
+# Characters that stand for themselves in a pattern, written plainly or escaped.
+_PLAIN = set(" -_:/#@%,;='\"&!<>~`")
+
+
+def _literal(atom: _Atom) -> str:
+    src = atom.src
+    if len(src) == 1 and ((src.isascii() and src.isalnum()) or src in _PLAIN):
+        return src
+    if len(src) == 2 and src[0] == "\\" and src[1].isascii() and not src[1].isalnum():
+        return src[1]
+    return ""
+
+
+def required_literals(pattern: str) -> tuple[str, ...] | None:
+    """Lower-case ASCII strings one of which every match must contain (one per top-level
+    alternative), or None when no such strings are known. Lets the engine skip a pattern
+    whose text lacks them all, which is most patterns on most texts."""
+    if regex.search(r"\(\?[a-zA-Z\-^]*x", pattern):  # verbose mode: spaces do not count
+        return None
+    try:
+        tree = _Parser(pattern).parse()
+    except RecursionError:
+        return None
+    literals: list[str] = []
+    for branch in tree.branches:
+        best = run = ""
+        for item in branch:
+            char = _literal(item.node) if isinstance(item.node, _Atom) else ""
+            if char and item.min == item.max == 1 and not item.possessive:
+                run += char
+                best = max(best, run, key=len)
+            else:
+                run = ""
+        if len(best) < 2:
+            return None
+        literals.append(best.lower())
+    return tuple(literals)
+
+
+def prefold(text: str) -> str:
+    """``text`` lower-cased for ``required_literals``, with the few non-ASCII characters that
+    match an ASCII letter case-insensitively (long s, Kelvin sign, dotted/dotless i) made
+    ASCII first, so that no match is ever skipped."""
+    if not text.isascii():
+        text = text.translate(_ASCII_LOOKALIKES)
+    return text.lower()
+
+
+_ASCII_LOOKALIKES = str.maketrans({"\u017f": "s", "\u212a": "k", "\u0130": "i", "\u0131": "i"})
+
+
 @dataclass(frozen=True)
 class CompiledPattern:
     """One pattern rule's expression, ready to search with a time limit."""
