@@ -79,6 +79,12 @@ class Post(models.Model):
     link_preview = models.JSONField(default=dict, blank=True)
     # Saves the dispatcher a query for the (most common) post without images.
     media_count = models.PositiveSmallIntegerField(default=0)
+    # The guideline check of the text as saved: verdict, the rules version used, the findings.
+    check_verdict = models.CharField(max_length=10, default="ok")
+    check_version = models.CharField(max_length=80, blank=True)
+    findings = models.JSONField(default=list, blank=True)
+    # A director published it despite a blocking finding, and said why.
+    override_reason = models.TextField(blank=True)
     # When it should go out (UTC), and the time zone the person chose it in, to show it back.
     scheduled_at = models.DateTimeField(null=True, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC")

@@ -28,6 +28,8 @@ from django.http import QueryDict
 
 from cluetrain.core import urlguard
 from cluetrain.core.errors import ServiceError
+from cluetrain.guidelines import presenting
+from cluetrain.guidelines.services import check_text
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Organization, Person
 from cluetrain.publishing.forms import IMAGE_SLOTS, variant_field, voice_ids
@@ -423,7 +425,16 @@ def composer_check(
         for slot in IMAGE_SLOTS
         if data.get(f"alt_{slot}", "").strip()
     ]
+    # The guideline findings of the text as typed (the textarea's own line endings, so the
+    # offsets point where the composer's one-click fixes expect them).
+    typed = raw.replace("\r\n", "\n")
+    guidelines = (
+        presenting.findings_context(typed, check_text(organization, typed))
+        if typed.strip()
+        else None
+    )
     return {
+        "guidelines": guidelines,
         "text": text,
         "voices": voices,
         "problem": problem,

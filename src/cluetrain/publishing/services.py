@@ -24,7 +24,7 @@ from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Organization, Person
 from cluetrain.organizations.policy import Permission
-from cluetrain.publishing import limits, scheduling
+from cluetrain.publishing import gate, limits, scheduling
 from cluetrain.publishing.media import MAX_ATTACHED, check_alt, prepare_image
 from cluetrain.publishing.models import (
     FINISHED,
@@ -73,6 +73,8 @@ class Draft:
     reply_to_url: str = ""
     quote_url: str = ""
     link_preview: dict[str, str] = field(default_factory=dict)
+    # A director's written reason for publishing despite a blocking guideline finding.
+    override_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ class _Checked:
     variants: dict[str, str]
     voices: list[Voice]
     images: list[tuple[Any, str, str]]  # (prepared image, alt text, original name)
+    guidelines: gate.Checked = field(default_factory=gate.Checked)
 
 
 def check_draft(person: Person, organization: Organization, draft: Draft) -> _Checked:
@@ -195,7 +198,11 @@ def check_draft(person: Person, organization: Organization, draft: Draft) -> _Ch
         (prepare_image(upload.data, upload.filename), check_alt(upload.alt_text), upload.filename)
         for upload in draft.media
     ]
-    return _Checked(text, variants, voices, images)
+    gate.check_learner(person, organization, voices)
+    guidelines = gate.check_guidelines(
+        person, organization, text, variants, override_reason=draft.override_reason
+    )
+    return _Checked(text, variants, voices, images, guidelines)
 
 
 def _due_times(voices: list[Voice], schedule: Schedule) -> tuple[dict[int, datetime], str]:
@@ -270,13 +277,15 @@ def summarise(statuses: set[str]) -> str:
     return PostStatus.CANCELLED
 
 
-def _route(person: Person, post: Post) -> str:
-    """Where a post goes once it is ready: straight to the schedule, for now.
-
-    The review policy (the author's autonomy level and the guideline findings) decides here
-    whether a reviewer must approve it first.
-    """
-    return PostStatus.SCHEDULED
+def _keep_check(post: Post, checked: _Checked, person: Person, draft: Draft) -> None:
+    post.check_verdict = checked.guidelines.verdict
+    post.check_version = checked.guidelines.version
+    post.findings = checked.guidelines.findings
+    post.override_reason = (
+        draft.override_reason.strip() if checked.guidelines.verdict == "block" else ""
+    )
+    if post.override_reason:
+        gate.record_override(person, post.organization, post, post.override_reason)
 
 
 def do_create_post(
@@ -303,6 +312,8 @@ def do_create_post(
             time_zone=schedule.time_zone,
             media_count=len(checked.images),
         )
+        _keep_check(post, checked, person, draft)
+        post.save(update_fields=["check_verdict", "check_version", "findings", "override_reason"])
         _save_media(post, checked)
         Delivery.objects.bulk_create(
             Delivery(
@@ -379,6 +390,7 @@ def do_update_post(person: Person, post: Post, draft: Draft, schedule: Schedule)
         post.link_preview = draft.link_preview or {}
         post.time_zone, post.media_count = schedule.time_zone, len(checked.images)
         post.scheduled_at = None
+        _keep_check(post, checked, person, draft)
         post.save()
         for media in post.media.all():
             media.file.delete(save=False)
@@ -393,7 +405,8 @@ def do_update_post(person: Person, post: Post, draft: Draft, schedule: Schedule)
 
 
 def _schedule(person: Person, post: Post, due: dict[int, datetime], note: str = "") -> None:
-    status = _route(person, post)
+    reason = gate.review_reason(person, post)
+    status = PostStatus.REVIEW if reason else PostStatus.SCHEDULED
     for voice_id, at in due.items():
         Delivery.objects.filter(post=post, voice_id=voice_id).update(status=status, due_at=at)
     post.scheduled_at = min(due.values())
@@ -402,7 +415,44 @@ def _schedule(person: Person, post: Post, due: dict[int, datetime], note: str = 
     post.schedule_note = note
     refresh_status(post)
     when = "now" if post.scheduled_at <= timezone.now() + timedelta(seconds=5) else "for later"
-    _event(post, "scheduled", f"Scheduled {when}. {note}".strip(), actor=person)
+    if reason:
+        from cluetrain.reviews.services import do_request_review
+
+        _event(post, "scheduled", f"Planned {when}, once approved. {note}".strip(), actor=person)
+        do_request_review(post, reason)
+        post.schedule_note = f"{reason} {note}".strip()
+    else:
+        _event(post, "scheduled", f"Scheduled {when}. {note}".strip(), actor=person)
+
+
+def release_reviewed(post: Post, reviewer: Person) -> int:
+    """A reviewer approved the post: it goes out at its planned time (now if that has passed)."""
+    now = timezone.now()
+    with transaction.atomic():
+        waiting = list(post.deliveries.filter(status=PostStatus.REVIEW))
+        for delivery in waiting:
+            delivery.status = PostStatus.SCHEDULED
+            delivery.due_at = max(delivery.due_at or now, now)
+        Delivery.objects.bulk_update(waiting, ["status", "due_at"])
+        if waiting:
+            post.scheduled_at = min(d.due_at for d in waiting if d.due_at)
+            post.save(update_fields=["scheduled_at", "updated_at"])
+            refresh_status(post)
+            _event(post, "approved", "Approved; scheduled.", actor=reviewer)
+    return len(waiting)
+
+
+def return_to_draft(post: Post, reviewer: Person, comment: str = "") -> int:
+    """A reviewer asked for changes: the post goes back to its author as a draft."""
+    with transaction.atomic():
+        count = post.deliveries.filter(status=PostStatus.REVIEW).update(
+            status=PostStatus.DRAFT, due_at=None
+        )
+        if count:
+            Post.objects.filter(pk=post.pk).update(scheduled_at=None)
+            refresh_status(post)
+            _event(post, "changes_requested", comment.strip()[:2000], actor=reviewer)
+    return count
 
 
 def _require_author(person: Person, post: Post) -> None:

@@ -20,8 +20,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cluetrain.core.errors import ServiceError
-from cluetrain.guidelines import presenting
-from cluetrain.guidelines import services as guideline_services
 from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.models import Person
@@ -259,12 +257,6 @@ def check(request: MemberRequest) -> HttpResponse:
             pk=int(post_id), author=request.user, organization=request.organization
         ).first()
     context = previews.composer_check(request.user, request.organization, request.POST, editing)
-    # The guideline findings of the text as typed (the textarea's own line endings, so the
-    # offsets point where the composer's one-click fixes expect them).
-    text = request.POST.get("text", "").replace("\r\n", "\n")
-    if text.strip():
-        result = guideline_services.check_text(request.organization, text)
-        context["guidelines"] = presenting.findings_context(text, result)
     return render(request, "publishing/_check.html", {"check": context, "oob": True})
 
 

@@ -1,0 +1,100 @@
+"""Posts pass the organisation's guidelines on the way out: blocked, overridden, kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from cluetrain.core.errors import NotAllowed, ServiceError
+from cluetrain.core.models import AuditEvent
+from cluetrain.guidelines.services import do_import_yaml
+from cluetrain.publishing.models import Post, PostStatus
+from cluetrain.publishing.scheduling import Schedule, When
+from cluetrain.publishing.services import Draft, do_create_post
+from tests.conftest import Cast
+
+RULES = """
+rules:
+  - name: falcon-codename
+    kind: term
+    terms: ["Project Falcon"]
+    severity: block
+    explanation: Falcon is unannounced.
+    suggestion: Say "our next product".
+  - name: q3-numbers
+    kind: pattern
+    pattern: "\\\\bQ3 (revenue|sales)\\\\b"
+    severity: review
+"""
+
+
+@pytest.fixture
+def rules(cast: Cast) -> None:
+    do_import_yaml(cast.director, cast.acme, RULES)
+
+
+def test_a_blocking_finding_stops_the_post_with_the_reason(cast: Cast, rules: None) -> None:
+    with pytest.raises(ServiceError, match=r"Cannot be published.*Falcon is unannounced") as caught:
+        do_create_post(
+            cast.mentor,
+            cast.acme,
+            Draft(text="Sneak peek: Pr0ject F-a-l-c-o-n lands soon", voices=[cast.care_voice]),
+            Schedule(When.NOW),
+        )
+    assert caught.value.code == "blocked"
+    assert not Post.objects.exists()
+
+
+def test_a_variant_is_checked_too(cast: Cast, rules: None) -> None:
+    with pytest.raises(ServiceError, match="Cannot be published"):
+        do_create_post(
+            cast.mentor,
+            cast.acme,
+            Draft(
+                text="All fine here",
+                voices=[cast.care_voice],
+                variants={"practice": "But Project Falcon here"},
+            ),
+        )
+
+
+def test_only_a_director_overrides_a_block_and_it_is_audited(cast: Cast, rules: None) -> None:
+    draft = Draft(
+        text="Project Falcon is announced today!",
+        voices=[cast.care_voice],
+        override_reason="Announced at the press conference this morning.",
+    )
+    with pytest.raises(NotAllowed, match="Only a director"):
+        do_create_post(cast.mentor, cast.acme, draft, Schedule(When.NOW))
+    cast.care_voice.access.create(person=cast.director)
+    post = do_create_post(cast.director, cast.acme, draft, Schedule(When.NOW))
+    assert post.check_verdict == "block"
+    assert post.override_reason.startswith("Announced")
+    event = AuditEvent.objects.get(verb="guidelines.override")
+    assert event.actor == cast.director
+    assert "press conference" in event.data["reason"]
+
+
+def test_the_verdict_findings_and_rules_version_are_kept_with_the_post(
+    cast: Cast, rules: None
+) -> None:
+    post = do_create_post(
+        cast.mentor,
+        cast.acme,
+        Draft(text="Our Q3 revenue call is on Monday", voices=[cast.care_voice]),
+        Schedule(When.NOW),
+    )
+    assert post.check_verdict == "review"
+    assert post.check_version.startswith(f"{cast.acme.slug}@")
+    [finding] = post.findings
+    assert finding["rule"] == "q3-numbers"
+    assert finding["match"] == "Q3 revenue"
+    assert post.status in (PostStatus.SCHEDULED, PostStatus.REVIEW)
+
+
+def test_default_detectors_run_without_organisation_rules(cast: Cast) -> None:
+    with pytest.raises(ServiceError, match="Cannot be published"):
+        do_create_post(
+            cast.member,
+            cast.acme,
+            Draft(text="My card is 4111 1111 1111 1111, thanks", voices=[cast.member_voice]),
+        )
