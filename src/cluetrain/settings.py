@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "cluetrain.publishing",
     "cluetrain.notifications",
     "cluetrain.guidelines",
+    "cluetrain.reviews",
     "cluetrain.api",
     "ninja",
 ]

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("cluetrain.publishing.public_urls")),
     path("api/", include("cluetrain.api.urls")),
     path("notifications/", include("cluetrain.notifications.urls")),
+    path("reviews/", include("cluetrain.reviews.urls")),
     path("inbox/", core_views.coming, {"area": "Inbox"}, name="inbox"),
     path("academy/", core_views.coming, {"area": "Academy"}, name="academy"),
     path("crisis/", core_views.coming, {"area": "Crisis"}, name="crisis"),
