@@ -310,7 +310,9 @@ def test_evidence_counts_reviews_and_says_what_is_missing(cast: Cast) -> None:
 def test_a_post_approved_after_changes_does_not_count_as_clean(cast: Cast) -> None:
     post = _post(cast, cast.member)
     services.do_request_changes(cast.mentor, services.do_request_review(post, "x"), "Fix it")
+    # The author changed it and sent it again.
     Delivery.objects.filter(post=post).update(status=PostStatus.REVIEW)
+    Post.objects.filter(pk=post.pk).update(status=PostStatus.REVIEW)
     services.do_approve(cast.mentor, services.do_request_review(post, "x"))
     evidence = services.evidence_for(cast.member, cast.acme)
     assert (evidence.reviewed_posts, evidence.approved_without_changes) == (1, 0)
@@ -492,3 +494,59 @@ def test_the_review_policy_is_saved_from_the_page(cast: Cast) -> None:
     response = cast.client(cast.member).post("/reviews/autonomy/policy/", {"expiry_hours": "1"})
     assert response.status_code in (302, 403)
     assert ReviewPolicy.objects.get(organization=cast.acme).expiry_hours == 24
+
+
+# Through publishing ----------------------------------------------------------------------
+
+
+def test_a_supervised_persons_post_waits_for_a_reviewer_then_goes_out(cast: Cast) -> None:
+    from cluetrain.publishing.scheduling import Schedule, When
+    from cluetrain.publishing.services import Draft, do_create_post
+
+    voice = _voice(cast, cast.member)
+    draft = Draft(text="Our opening hours change on Monday. #iworkatacme", voices=[voice])
+    post = do_create_post(cast.member, cast.acme, draft, Schedule(when=When.NOW))
+    assert set(post.deliveries.values_list("status", flat=True)) == {PostStatus.REVIEW}
+    review = Review.objects.get(post=post, status=ReviewStatus.PENDING)
+    assert review.reason == services.SUPERVISED_REASON
+    services.do_approve(cast.mentor, review)
+    assert set(post.deliveries.values_list("status", flat=True)) == {PostStatus.SCHEDULED}
+
+
+def test_a_mentors_post_goes_straight_to_the_schedule(cast: Cast) -> None:
+    from cluetrain.publishing.scheduling import Schedule, When
+    from cluetrain.publishing.services import Draft, do_create_post
+
+    voice = _voice(cast, cast.mentor)
+    draft = Draft(text="Our opening hours change on Monday. #iworkatacme", voices=[voice])
+    post = do_create_post(cast.mentor, cast.acme, draft, Schedule(when=When.NOW))
+    assert set(post.deliveries.values_list("status", flat=True)) == {PostStatus.SCHEDULED}
+    assert not Review.objects.filter(post=post).exists()
+
+
+def test_a_learner_cannot_post_outside_the_practice_space(cast: Cast) -> None:
+    from cluetrain.publishing.scheduling import Schedule, When
+    from cluetrain.publishing.services import Draft, do_create_post
+
+    _set(cast, cast.member, Level.LEARNER)
+    draft = Draft(text="Hello from me. #iworkatacme", voices=[_voice(cast, cast.member)])
+    with pytest.raises(NotAllowed, match="practice space"):
+        do_create_post(cast.member, cast.acme, draft, Schedule(when=When.NOW))
+    practice = Draft(text="Hello from me. #iworkatacme", voices=[cast.member_voice])
+    post = do_create_post(cast.member, cast.acme, practice, Schedule(when=When.NOW))
+    assert set(post.deliveries.values_list("status", flat=True)) == {PostStatus.SCHEDULED}
+
+
+def test_a_cancelled_post_leaves_the_queue_and_cannot_be_approved(cast: Cast) -> None:
+    from cluetrain.publishing.services import do_cancel
+
+    post = _post(cast, cast.member, text="Changed my mind")
+    review = services.do_request_review(post, "x")
+    do_cancel(cast.member, post)
+    assert "Changed my mind" not in cast.client(cast.mentor).get("/reviews/").content.decode()
+    with pytest.raises(ServiceError, match="no longer waits"):
+        services.do_approve(cast.mentor, review)
+    assert services.expire_reviews(timezone.now() + timedelta(days=3)) == 0
+    review.refresh_from_db()
+    assert review.status == ReviewStatus.WITHDRAWN
+    assert not Notification.objects.filter(kind="review_expired").exists()

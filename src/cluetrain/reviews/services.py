@@ -29,7 +29,7 @@ from cluetrain.organizations import policy
 from cluetrain.organizations.models import Organization, Person, RoleGrant
 from cluetrain.organizations.policy import RULES, Permission
 from cluetrain.organizations.roles import Role
-from cluetrain.publishing.models import Category, Post, PostEvent
+from cluetrain.publishing.models import Category, Post, PostEvent, PostStatus
 from cluetrain.reviews.evidence import Evidence, evidence_of_many
 from cluetrain.reviews.models import (
     AutonomyLevel,
@@ -230,6 +230,11 @@ def check_decide(reviewer: Person, review: Review) -> None:
             f"This review is already decided ({review.get_status_display().lower()}).",
             code="decided",
         )
+    if review.post.status != PostStatus.REVIEW:
+        raise ServiceError(
+            "This post no longer waits for a review (its author changed or cancelled it).",
+            code="gone",
+        )
 
 
 def _locked(review: Review) -> Review:
@@ -330,7 +335,13 @@ def do_comment(person: Person, review: Review, text: str) -> ReviewComment:
 def pending_reviews(organization: Organization) -> QuerySet[Review]:
     """The queue: pending reviews, oldest first, with what the page shows in few queries."""
     return (
-        Review.objects.filter(organization=organization, status=ReviewStatus.PENDING)
+        Review.objects.filter(
+            organization=organization,
+            status=ReviewStatus.PENDING,
+            # A post cancelled while it waited leaves the queue even before its review is
+            # withdrawn.
+            post__status=PostStatus.REVIEW,
+        )
         .select_related("post", "post__author", "organization")
         .prefetch_related("post__deliveries__voice", "comments__author")
         .order_by("requested_at", "pk")
@@ -360,10 +371,11 @@ def expire_reviews(now: datetime | None = None) -> int:
         with transaction.atomic():
             # Claimed with a conditional update: a second run, or a reviewer deciding at the
             # same moment, finds it no longer pending and leaves it alone.
+            gone = review.post.status != PostStatus.REVIEW
             won = Review.objects.filter(pk=review.pk, status=ReviewStatus.PENDING).update(
-                status=ReviewStatus.EXPIRED, decided_at=now
+                status=ReviewStatus.WITHDRAWN if gone else ReviewStatus.EXPIRED, decided_at=now
             )
-            if won != 1:
+            if won != 1 or gone:
                 continue
             message = "The review expired before a reviewer got to it."
             _event(review.post, "review_expired", message, None)
