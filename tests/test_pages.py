@@ -30,6 +30,7 @@ def test_each_area_renders_for_the_director(cast: Cast, url: str) -> None:
     for label in [
         "Home",
         "Publish",
+        "Reviews",
         "Inbox",
         "Academy",
         "Crisis",

@@ -26,6 +26,7 @@ from cluetrain.publishing.services import (
     do_edit_published,
 )
 from cluetrain.publishing.tasks import propagate_delete, propagate_edit
+from cluetrain.reviews.services import do_set_level
 from cluetrain.voices.models import Network, Voice
 from cluetrain.voices.services import do_connect_personal_voice, do_create_official_voice
 from tests.conftest import Cast
@@ -35,8 +36,12 @@ from tests.test_mastodon import BASE, TOKEN, FakeMastodon
 
 
 @pytest.fixture(autouse=True)
-def _fresh() -> None:
+def _fresh(cast: Cast) -> None:
     dispatch._allowed.clear()
+    # These tests are about the networks; the review policy has its own (tests/test_reviews.py).
+    do_set_level(
+        cast.coordinator, cast.member, cast.acme, "autonomous", reason="Publishes on her own."
+    )
 
 
 def publish(cast: Cast, voice: Voice, text: str) -> Post:

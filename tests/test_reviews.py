@@ -219,7 +219,9 @@ def test_an_expired_review_cannot_be_approved(cast: Cast) -> None:
     assert services.expire_reviews() == 1
     with pytest.raises(ServiceError, match="expired"):
         services.do_approve(cast.mentor, review)
-    assert set(post.deliveries.values_list("status", flat=True)) == {PostStatus.REVIEW}
+    # Nothing goes out unreviewed: the post is its author's draft again, and says why.
+    assert set(post.deliveries.values_list("status", flat=True)) == {PostStatus.DRAFT}
+    assert post.events.filter(verb="review_expired").exists()
 
 
 def test_a_decided_review_cannot_be_decided_again(cast: Cast) -> None:
@@ -544,7 +546,8 @@ def test_a_cancelled_post_leaves_the_queue_and_cannot_be_approved(cast: Cast) ->
     review = services.do_request_review(post, "x")
     do_cancel(cast.member, post)
     assert "Changed my mind" not in cast.client(cast.mentor).get("/reviews/").content.decode()
-    with pytest.raises(ServiceError, match="no longer waits"):
+    # Cancelling withdrew the review at once.
+    with pytest.raises(ServiceError, match="already decided \\(withdrawn\\)"):
         services.do_approve(cast.mentor, review)
     assert services.expire_reviews(timezone.now() + timedelta(days=3)) == 0
     review.refresh_from_db()

@@ -9,6 +9,7 @@ from django.urls import reverse
 NAVIGATION = [
     ("home", "Home", "home", "h"),
     ("publish", "Publish", "publishing:index", "p"),
+    ("reviews", "Reviews", "reviews:queue", "r"),
     ("inbox", "Inbox", "inbox", "i"),
     ("academy", "Academy", "academy", "a"),
     ("crisis", "Crisis", "crisis", "c"),

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
-
 from cluetrain.core import audit
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations import policy
@@ -70,8 +68,6 @@ def record_override(person: Person, organization: Organization, post: Any, reaso
 
 def check_learner(person: Person, organization: Organization, voices: list[Voice]) -> None:
     """Learners post in the practice space only, until they are promoted."""
-    if not apps.is_installed("cluetrain.reviews"):
-        return
     from cluetrain.reviews.services import may_publish_outside_practice
 
     if any(v.network != Network.PRACTICE for v in voices) and not may_publish_outside_practice(
@@ -85,8 +81,6 @@ def check_learner(person: Person, organization: Organization, voices: list[Voice
 
 def review_reason(person: Person, post: Any) -> str | None:
     """Why a reviewer must approve this post first, or None."""
-    if not apps.is_installed("cluetrain.reviews"):
-        return None
     from cluetrain.reviews.services import review_reason as reason_for
 
     return reason_for(person, post, post.check_verdict)

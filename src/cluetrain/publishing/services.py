@@ -442,8 +442,11 @@ def release_reviewed(post: Post, reviewer: Person) -> int:
     return len(waiting)
 
 
-def return_to_draft(post: Post, reviewer: Person, comment: str = "") -> int:
-    """A reviewer asked for changes: the post goes back to its author as a draft."""
+def return_to_draft(
+    post: Post, reviewer: Person | None, comment: str = "", *, verb: str = "changes_requested"
+) -> int:
+    """The post goes back to its author as a draft: a reviewer asked for changes, or nobody
+    reviewed it in time (``reviewer`` None, ``verb`` "review_expired")."""
     with transaction.atomic():
         count = post.deliveries.filter(status=PostStatus.REVIEW).update(
             status=PostStatus.DRAFT, due_at=None
@@ -451,7 +454,7 @@ def return_to_draft(post: Post, reviewer: Person, comment: str = "") -> int:
         if count:
             Post.objects.filter(pk=post.pk).update(scheduled_at=None)
             refresh_status(post)
-            _event(post, "changes_requested", comment.strip()[:2000], actor=reviewer)
+            _event(post, verb, comment.strip()[:2000], actor=reviewer)
     return count
 
 
@@ -545,6 +548,9 @@ def do_cancel(person: Person, post: Post, reason: str = "") -> int:
         ).update(status=PostStatus.CANCELLED, claim_token="")
         if not count:
             raise ServiceError("Nothing left to cancel: the post has gone out or is going out.")
+        from cluetrain.reviews.services import do_withdraw_reviews
+
+        do_withdraw_reviews(post, person)
         refresh_status(post)
         _event(post, "cancelled", reason.strip()[:500], actor=person)
         audit.record(post.organization, person, "post.cancelled", post, deliveries=count)

@@ -362,6 +362,8 @@ def reviews_of_author(person: Person, organization: Organization, limit: int = 5
 
 def expire_reviews(now: datetime | None = None) -> int:
     """Mark overdue reviews expired and tell each author once; safe to run twice."""
+    from cluetrain.publishing.services import return_to_draft
+
     now = now or timezone.now()
     expired = 0
     overdue = Review.objects.filter(status=ReviewStatus.PENDING, due_at__lte=now).select_related(
@@ -378,13 +380,14 @@ def expire_reviews(now: datetime | None = None) -> int:
             if won != 1 or gone:
                 continue
             message = "The review expired before a reviewer got to it."
-            _event(review.post, "review_expired", message, None)
+            # Back to its author as a draft, with the reason in its history.
+            return_to_draft(review.post, None, message, verb="review_expired")
             audit.record(review.organization, None, "review.expired", review.post)
             notify(
                 review.post.author,
                 "review_expired",
                 "Nobody reviewed your post in time",
-                f"{message} Open the post and save it again to ask for a new review.\n\n"
+                f"{message} It is a draft again: schedule it to ask for a new review.\n\n"
                 f"{review.post.text[:280]}",
                 organization=review.organization,
                 url=QUEUE_URL,
