@@ -98,3 +98,49 @@ def test_default_detectors_run_without_organisation_rules(cast: Cast) -> None:
             cast.acme,
             Draft(text="My card is 4111 1111 1111 1111, thanks", voices=[cast.member_voice]),
         )
+
+
+def test_a_director_overrides_from_the_composer_and_others_are_not_offered_it(
+    cast: Cast, rules: None
+) -> None:
+    cast.care_voice.access.create(person=cast.director)
+    assert (
+        "Override a blocking finding"
+        not in cast.client(cast.mentor).get("/publish/").content.decode()
+    )
+    client = cast.client(cast.director)
+    assert "Override a blocking finding" in client.get("/publish/").content.decode()
+    form = {
+        "text": "Project Falcon is out today",
+        "voice": [cast.care_voice.pk],
+        "when": "now",
+        "category": "announcement",
+    }
+    refused = client.post("/publish/", form)
+    assert refused.status_code == 200
+    assert "Cannot be published" in refused.content.decode()
+    assert not Post.objects.exists()
+    client.post("/publish/", {**form, "override_reason": "Announced on stage at 9:00."})
+    post = Post.objects.get()
+    assert post.override_reason == "Announced on stage at 9:00."
+
+
+def test_the_api_takes_a_directors_override(cast: Cast, rules: None) -> None:
+    from cluetrain.api.services import do_create_token
+
+    cast.care_voice.access.create(person=cast.director)
+    _, secret = do_create_token(cast.director, cast.acme, "laptop")
+    body = {"text": "Project Falcon is here", "voice_ids": [cast.care_voice.pk]}
+    client = cast.client(cast.director)
+    client.logout()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    refused = client.post("/api/posts", body, content_type="application/json", **headers)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "blocked"
+    made = client.post(
+        "/api/posts",
+        {**body, "override_reason": "Public since this morning."},
+        content_type="application/json",
+        **headers,
+    )
+    assert made.status_code == 201

@@ -117,6 +117,7 @@ def create_post(request: HttpRequest, payload: PostIn) -> Status:
         content_warning=payload.content_warning,
         reply_to_url=payload.reply_to_url,
         quote_url=payload.quote_url,
+        override_reason=payload.override_reason,
     )
     post = services.do_create_post(who.person, who.organization, draft, schedule)
     return Status(201, load_post(who, post.pk))

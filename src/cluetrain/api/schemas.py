@@ -197,6 +197,11 @@ class PostIn(Schema):
     at: datetime | None = Field(None, description=AT_HELP)
     time_zone: str | None = Field(None, max_length=64, description=TIME_ZONE_HELP)
     images: list[ImageIn] = Field(default_factory=list, max_length=MAX_ATTACHED)
+    override_reason: str = Field(
+        "",
+        max_length=2000,
+        description="Directors only: why to publish despite a blocking guideline finding.",
+    )
 
 
 class ScheduleIn(Schema):

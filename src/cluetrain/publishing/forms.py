@@ -68,6 +68,13 @@ class ComposerForm(forms.Form):
         label="Who sees it on Mastodon", choices=Visibility.choices, initial=Visibility.PUBLIC
     )
     content_warning = forms.CharField(label="Content warning", required=False, max_length=200)
+    override_reason = forms.CharField(
+        label="Publish despite the blocking finding, because…",
+        help_text="Directors only. Your reason is kept in the audit log.",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     reply_to_url = forms.CharField(
         label="In reply to",
         required=False,
@@ -164,6 +171,7 @@ class ComposerForm(forms.Form):
             reply_to_url=data["reply_to_url"],
             quote_url=data["quote_url"],
             link_preview=link_preview,
+            override_reason=data.get("override_reason", ""),
         )
 
     def schedule(self) -> Schedule:

@@ -23,6 +23,7 @@ from cluetrain.core.errors import ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.models import Person
+from cluetrain.organizations.policy import Permission
 from cluetrain.organizations.requests import MemberRequest
 from cluetrain.publishing import calendar_grid, previews, scheduling
 from cluetrain.publishing.forms import (
@@ -159,6 +160,7 @@ def _composer(request: MemberRequest, editing: Post | None) -> HttpResponse:
         "networks": networks,
         "variant_fields": [(network, form[variant_field(network)]) for network in networks],
         "has_mastodon": Network.MASTODON in networks,
+        "may_override": policy.can(person, organization, Permission.OVERRIDE_BLOCK),
         "editing": editing,
         "existing_media": list(editing.media.all()) if editing else [],
         "check": previews.composer_check(person, organization, check_data, editing),
