@@ -33,7 +33,20 @@ def test_the_demo_is_acme_rail_with_every_role(db: None) -> None:
     assert held == set(Role.values)
     assert Membership.objects.filter(organization=organization).count() == len(PEOPLE) == 12
     assert Voice.objects.filter(organization=organization, kind=VoiceKind.PERSONAL).count() == 12
-    assert Voice.objects.filter(organization=organization, kind=VoiceKind.OFFICIAL).count() == 4
+    # Four on the practice space, and the marketing team's public Atom feed.
+    assert Voice.objects.filter(organization=organization, kind=VoiceKind.OFFICIAL).count() == 5
+
+
+def test_the_demo_has_rules_and_a_post_waiting_for_review(db: None) -> None:
+    from cluetrain.guidelines.services import check_text
+    from cluetrain.reviews.models import Review
+
+    organization = load_demo()
+    result = check_text(organization, "The Coastline Express starts soon")
+    assert result.verdict == "block"
+    assert check_text(organization, "The Coastline Express Bus replaces trains").verdict == "ok"
+    [review] = Review.objects.filter(organization=organization, status="pending")
+    assert review.post.author.email == "sofia@acme-rail.example"
 
 
 def test_running_the_demo_again_changes_nothing(db: None) -> None:

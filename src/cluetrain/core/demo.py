@@ -192,9 +192,79 @@ def load_demo() -> Organization:
         )
         for key in allowed:
             VoiceAccess.objects.get_or_create(voice=voice, person=people[key])
+    _guidelines(organization, people["dana"])
     _sample_posts(organization, people)
+    _news_feed_and_a_review(organization, departments["Marketing"], people)
     _second_client(people["aisha"])
     return organization
+
+
+DEMO_RULES = """
+rules:
+  - name: coastline-express
+    kind: term
+    terms: ["Coastline Express", "Project Gull"]
+    exceptions: ["Coastline Express Bus"]
+    severity: block
+    explanation: The new coast service is not announced yet.
+    suggestion: Say "new services on the coast".
+  - name: results
+    kind: pattern
+    pattern: "\\b(Q[1-4]|half-year|annual) (results|revenue|profit)\\b"
+    severity: review
+    explanation: Results are announced by Investor Relations first.
+  - name: timetable-embargo
+    kind: embargo
+    terms: ["December timetable"]
+    until: "2027-01-10T09:00:00+00:00"
+    severity: block
+    explanation: The December timetable is announced on 10 January.
+  - name: intranet
+    kind: detector
+    detector: internal_url
+    options: {domains: ["intranet.acme-rail.example"]}
+    severity: review
+"""
+
+
+def _guidelines(organization: Organization, director: Person) -> None:
+    """A few of Acme Rail's own rules, beside the built-in detectors."""
+    from cluetrain.guidelines.services import do_import_yaml, rule_set_of
+
+    if rule_set_of(organization) is None:
+        do_import_yaml(director, organization, DEMO_RULES, note="The demo's rules.")
+
+
+def _news_feed_and_a_review(
+    organization: Organization, marketing: Department, people: dict[str, Person]
+) -> None:
+    """A public Atom feed for marketing news, and a post on it waiting for a mentor's review."""
+    voice, created = Voice.objects.get_or_create(
+        organization=organization,
+        network=Network.FEED,
+        handle="acme-rail-marketing-news",
+        defaults={
+            "kind": VoiceKind.OFFICIAL,
+            "name": "Acme Rail Marketing news",
+            "department": marketing,
+        },
+    )
+    if not created:
+        return
+    VoiceAccess.objects.get_or_create(voice=voice, person=people["sofia"])
+    # Sofia is supervised (the default for members): her public posts wait for a mentor.
+    do_create_post(
+        people["sofia"],
+        organization,
+        Draft(
+            text="Family saver tickets are back for the school holidays: kids travel free "
+            "with every adult fare. https://acme-rail.example/family",
+            voices=[voice],
+            category=Category.MARKETING,
+            title="Family saver tickets are back",
+        ),
+        Schedule(When.NOW),
+    )
 
 
 def _sample_posts(organization: Organization, people: dict[str, Person]) -> None:
