@@ -117,8 +117,22 @@ def test_an_organisations_saved_rules_are_used(cast: Cast) -> None:
     code, out = check("--org", "acme", "--json", "Skyline and a card " + CARD)
     body = json.loads(out)
     assert body["version"] == "acme@1"
-    assert [f["rule"] for f in body["findings"]] == ["skyline"]  # only the organisation's rules
-    assert code == 1
+    # The organisation's rules, and the built-in detectors beside them.
+    assert [f["rule"] for f in body["findings"]] == ["skyline", "payment_card"]
+    assert code == 2
+
+
+def test_an_organisation_changes_a_built_in_detector_by_its_name(cast: Cast) -> None:
+    rule = RuleSpec(
+        name="payment_card",
+        kind=Kind.DETECTOR,
+        severity=Severity.WARN,
+        detector="payment_card",
+    )
+    services.do_save_rules(cast.director, cast.acme, [rule])
+    code, out = check("--org", "acme", "--json", "a card " + CARD)
+    assert [f["severity"] for f in json.loads(out)["findings"]] == ["warn"]
+    assert code == 0
 
 
 @pytest.mark.parametrize(

@@ -199,7 +199,7 @@ def load_demo() -> Organization:
     return organization
 
 
-DEMO_RULES = """
+DEMO_RULES = r"""
 rules:
   - name: coastline-express
     kind: term
@@ -210,7 +210,7 @@ rules:
     suggestion: Say "new services on the coast".
   - name: results
     kind: pattern
-    pattern: "\\b(Q[1-4]|half-year|annual) (results|revenue|profit)\\b"
+    pattern: '\b(Q[1-4]|half-year|annual) (results|revenue|profit)\b'
     severity: review
     explanation: Results are announced by Investor Relations first.
   - name: timetable-embargo

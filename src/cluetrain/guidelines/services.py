@@ -120,11 +120,10 @@ def version_label(organization: Organization, number: int | str) -> str:
 
 
 def _compile(rules: Sequence[RuleSpec], version: str) -> Engine:
-    # Without rules of its own, an organisation still gets the built-in detectors: nobody
-    # should publish a card number because the guidelines page was never opened.
-    if not rules:
-        return Engine.compile([], version=version, with_defaults=True)
-    return Engine.compile(rules, version=version)
+    # The built-in detectors always run beside the organisation's own rules (nobody should
+    # publish a card number because the guidelines page was never opened); an organisation
+    # changes one by writing a rule of the same name (e.g. ``phone`` as a warning).
+    return Engine.compile(rules, version=version, with_defaults=True)
 
 
 def compiled(organization: Organization) -> Engine:
