@@ -23,7 +23,7 @@ from cluetrain.organizations.models import Membership, RoleGrant
 from cluetrain.organizations.roles import Role
 from cluetrain.publishing.dispatch import run_due
 from cluetrain.publishing.models import Delivery, Post, PostStatus
-from cluetrain.publishing.services import do_set_queue
+from cluetrain.publishing.queues import do_set_queue
 from cluetrain.voices.models import Voice, VoiceAccess, VoiceStatus
 from cluetrain.voices.services import do_connect_personal_voice
 from tests.conftest import Cast

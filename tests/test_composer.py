@@ -15,8 +15,9 @@ from pytest_httpserver import HTTPServer
 from cluetrain.publishing import previews
 from cluetrain.publishing.dispatch import run_due
 from cluetrain.publishing.models import Delivery, Post, PostMedia, PostStatus
+from cluetrain.publishing.queues import do_set_queue
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post, do_publish, do_set_queue
+from cluetrain.publishing.services import Draft, do_create_post, do_publish
 from cluetrain.voices.models import Network, Voice, VoiceKind
 from tests.conftest import Cast
 

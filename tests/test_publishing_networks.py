@@ -18,12 +18,11 @@ from pytest_httpserver import HTTPServer
 
 from cluetrain.publishing import dispatch
 from cluetrain.publishing.models import Delivery, Post, PostStatus
+from cluetrain.publishing.published import do_delete_published, do_edit_published
 from cluetrain.publishing.scheduling import Schedule, When
 from cluetrain.publishing.services import (
     Draft,
     do_create_post,
-    do_delete_published,
-    do_edit_published,
 )
 from cluetrain.publishing.tasks import propagate_delete, propagate_edit
 from cluetrain.reviews.services import do_set_level

@@ -7,7 +7,6 @@ voice is its owner's alone, whoever asks.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -125,7 +124,7 @@ def duplicates(
     return list(queryset[:10])
 
 
-def _check_voices(
+def check_voices(
     person: Person, organization: Organization, voices: Sequence[Voice]
 ) -> list[Voice]:
     unique = list({voice.pk: voice for voice in voices}.values())
@@ -163,7 +162,7 @@ class _Checked:
 
 def check_draft(person: Person, organization: Organization, draft: Draft) -> _Checked:
     """Every check a draft must pass before it is stored; raises ``ServiceError`` on the first."""
-    voices = _check_voices(person, organization, draft.voices)
+    voices = check_voices(person, organization, draft.voices)
     text = clean_text(draft.text)
     networks = {voice.network for voice in voices}
     variants = {}
@@ -232,7 +231,7 @@ def _due_times(voices: list[Voice], schedule: Schedule) -> tuple[dict[int, datet
     raise ServiceError(f"{schedule.when!r} is not a way to schedule.", code="when")
 
 
-def _event(
+def record_event(
     post: Post,
     verb: str,
     message: str = "",
@@ -325,7 +324,7 @@ def do_create_post(
             )
             for voice in checked.voices
         )
-        _event(post, "created", actor=person)
+        record_event(post, "created", actor=person)
         if schedule.when != When.DRAFT:
             _schedule(person, post, due, note)
     return post
@@ -357,7 +356,7 @@ def do_update_post(person: Person, post: Post, draft: Draft, schedule: Schedule)
     voices dropped lose theirs, voices added get new ones. The images are replaced by
     ``draft.media`` (the composer sends the kept ones again).
     """
-    _require_author(person, post)
+    require_author(person, post)
     checked = check_draft(person, post.organization, draft)
     due, note = _due_times(checked.voices, schedule) if schedule.when != When.DRAFT else ({}, "")
     scheduling.zone(schedule.time_zone)
@@ -396,7 +395,7 @@ def do_update_post(person: Person, post: Post, draft: Draft, schedule: Schedule)
             media.file.delete(save=False)
         post.media.all().delete()
         _save_media(post, checked)
-        _event(post, "edited", actor=person)
+        record_event(post, "edited", actor=person)
         if schedule.when == When.DRAFT:
             refresh_status(post)
         else:
@@ -418,11 +417,13 @@ def _schedule(person: Person, post: Post, due: dict[int, datetime], note: str = 
     if reason:
         from cluetrain.reviews.services import do_request_review
 
-        _event(post, "scheduled", f"Planned {when}, once approved. {note}".strip(), actor=person)
+        record_event(
+            post, "scheduled", f"Planned {when}, once approved. {note}".strip(), actor=person
+        )
         do_request_review(post, reason)
         post.schedule_note = f"{reason} {note}".strip()
     else:
-        _event(post, "scheduled", f"Scheduled {when}. {note}".strip(), actor=person)
+        record_event(post, "scheduled", f"Scheduled {when}. {note}".strip(), actor=person)
 
 
 def release_reviewed(post: Post, reviewer: Person) -> int:
@@ -438,7 +439,7 @@ def release_reviewed(post: Post, reviewer: Person) -> int:
             post.scheduled_at = min(d.due_at for d in waiting if d.due_at)
             post.save(update_fields=["scheduled_at", "updated_at"])
             refresh_status(post)
-            _event(post, "approved", "Approved; scheduled.", actor=reviewer)
+            record_event(post, "approved", "Approved; scheduled.", actor=reviewer)
     return len(waiting)
 
 
@@ -454,11 +455,11 @@ def return_to_draft(
         if count:
             Post.objects.filter(pk=post.pk).update(scheduled_at=None)
             refresh_status(post)
-            _event(post, verb, comment.strip()[:2000], actor=reviewer)
+            record_event(post, verb, comment.strip()[:2000], actor=reviewer)
     return count
 
 
-def _require_author(person: Person, post: Post) -> None:
+def require_author(person: Person, post: Post) -> None:
     if post.author_id != person.pk:
         raise NotAllowed("Only the author of a post can change it.")
     policy.require(person, post.organization, Permission.VIEW_ORGANIZATION)
@@ -466,7 +467,7 @@ def _require_author(person: Person, post: Post) -> None:
 
 def do_schedule(person: Person, post: Post, schedule: Schedule) -> Post:
     """Schedule a draft (or re-schedule a post that has not gone out yet)."""
-    _require_author(person, post)
+    require_author(person, post)
     if schedule.when == When.DRAFT:
         raise ServiceError("Choose when to publish.", code="when")
     with transaction.atomic():
@@ -474,7 +475,7 @@ def do_schedule(person: Person, post: Post, schedule: Schedule) -> Post:
         deliveries = list(post.deliveries.select_related("voice", "voice__owner"))
         if any(d.status not in (PostStatus.DRAFT, PostStatus.SCHEDULED) for d in deliveries):
             raise ServiceError("This post is already going out or done; it cannot be rescheduled.")
-        voices = _check_voices(person, post.organization, [d.voice for d in deliveries])
+        voices = check_voices(person, post.organization, [d.voice for d in deliveries])
         due, note = _due_times(voices, schedule)
         post.time_zone = schedule.time_zone
         post.save(update_fields=["time_zone"])
@@ -482,32 +483,9 @@ def do_schedule(person: Person, post: Post, schedule: Schedule) -> Post:
     return post
 
 
-def free_slots(voice: Voice, count: int = 5, after: datetime | None = None) -> list[datetime]:
-    """The next ``count`` queue slots of ``voice`` that no waiting post holds."""
-    slots = [(s.weekday, s.time) for s in QueueSlot.objects.filter(voice=voice)]
-    taken = {
-        due
-        for due in Delivery.objects.filter(
-            voice=voice, status__in=[PostStatus.SCHEDULED, PostStatus.PAUSED]
-        ).values_list("due_at", flat=True)
-        if due
-    }
-    found: list[datetime] = []
-    after = after or timezone.now()
-    zone_name = scheduling.voice_time_zone(voice)
-    for _ in range(count):
-        try:
-            moment = scheduling.next_free_slot(slots, zone_name, taken, after)
-        except ServiceError:
-            break
-        found.append(moment)
-        taken.add(moment)
-    return found
-
-
 def do_reschedule(person: Person, post: Post, at: datetime) -> Post:
     """Move a scheduled post to another moment (the calendar's drag and drop)."""
-    _require_author(person, post)
+    require_author(person, post)
     if timezone.is_naive(at):
         raise ServiceError("A new time must carry its time zone.", code="when")
     at = scheduling.check_future(at)
@@ -519,7 +497,7 @@ def do_reschedule(person: Person, post: Post, at: datetime) -> Post:
             raise ServiceError("Only a post that has not gone out yet can be moved.")
         Post.objects.filter(pk=post.pk).update(scheduled_at=at)
         post.scheduled_at = at
-        _event(post, "rescheduled", f"Moved to {at:%Y-%m-%d %H:%M} UTC.", actor=person)
+        record_event(post, "rescheduled", f"Moved to {at:%Y-%m-%d %H:%M} UTC.", actor=person)
     return post
 
 
@@ -552,111 +530,28 @@ def do_cancel(person: Person, post: Post, reason: str = "") -> int:
 
         do_withdraw_reviews(post, person)
         refresh_status(post)
-        _event(post, "cancelled", reason.strip()[:500], actor=person)
+        record_event(post, "cancelled", reason.strip()[:500], actor=person)
         audit.record(post.organization, person, "post.cancelled", post, deliveries=count)
     return count
 
 
 def do_retry(person: Person, post: Post) -> int:
     """Try the failed deliveries of a post again, now."""
-    _require_author(person, post)
+    require_author(person, post)
     with transaction.atomic():
         failed = list(post.deliveries.filter(status=PostStatus.FAILED).select_related("voice"))
         if not failed:
             raise ServiceError(
                 "Nothing to retry: no delivery of this post has failed.", code="nothing_to_retry"
             )
-        _check_voices(person, post.organization, [d.voice for d in failed])
+        check_voices(person, post.organization, [d.voice for d in failed])
         count = Delivery.objects.filter(pk__in=[d.pk for d in failed]).update(
             status=PostStatus.SCHEDULED, due_at=timezone.now(), error="", error_code="", attempts=0
         )
         if count:
             refresh_status(post)
-            _event(post, "retried", f"{count} to try again.", actor=person)
+            record_event(post, "retried", f"{count} to try again.", actor=person)
     return count
-
-
-def requeue_after_reconnect(voice: Voice) -> int:
-    """Send again, now, what failed only because the voice's credentials were refused."""
-    failed = list(
-        Delivery.objects.filter(
-            voice=voice, status=PostStatus.FAILED, error_code="credentials"
-        ).values_list("pk", "post_id")
-    )
-    count = Delivery.objects.filter(pk__in=[pk for pk, _ in failed]).update(
-        status=PostStatus.SCHEDULED, due_at=timezone.now(), error="", error_code=""
-    )
-    for pk, post_id in failed:
-        PostEvent.objects.create(
-            post_id=post_id, delivery_id=pk, verb="retried", message=f"{voice} reconnected."
-        )
-        refresh_status(post_id)
-    return count
-
-
-def do_edit_published(person: Person, post: Post, text: str) -> Post:
-    """Change a published post's text and carry the change to the networks that allow it."""
-    from cluetrain.publishing.tasks import propagate_edit
-
-    _require_author(person, post)
-    text = clean_text(text)
-    with transaction.atomic():
-        deliveries = list(
-            post.deliveries.filter(status=PostStatus.PUBLISHED).select_related("voice")
-        )
-        if not deliveries:
-            raise ServiceError("Only a published post can be edited this way.")
-        voices = _check_voices(person, post.organization, [d.voice for d in deliveries])
-        for length in lengths(text, {}, voices):
-            if length.over:
-                raise ServiceError(f"Too long for {length.voice}: {length.used} of {length.limit}.")
-        for voice in voices:
-            check_disclosure(voice, text)
-        post.text, post.variants = text, {}
-        post.save(update_fields=["text", "variants", "updated_at"])
-        _event(post, "edited", actor=person)
-        for delivery in deliveries:
-            transaction.on_commit(functools.partial(propagate_edit.enqueue, delivery.pk))
-    return post
-
-
-def do_delete_published(person: Person, post: Post) -> int:
-    """Take a published post down from every network, and cancel what has not gone out."""
-    from cluetrain.publishing.tasks import propagate_delete
-
-    if not can_cancel(person, post):
-        raise NotAllowed("You cannot delete this post.")
-    with transaction.atomic():
-        Delivery.objects.filter(
-            post=post, status__in=[PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.PAUSED]
-        ).update(status=PostStatus.CANCELLED)
-        published = list(
-            post.deliveries.filter(status=PostStatus.PUBLISHED).values_list("pk", flat=True)
-        )
-        _event(post, "deleted", "Taken down from the networks.", actor=person)
-        audit.record(post.organization, person, "post.deleted", post)
-        for pk in published:
-            transaction.on_commit(functools.partial(propagate_delete.enqueue, pk))
-    return len(published)
-
-
-def do_set_queue(actor: Person, voice: Voice, slots: Iterable[tuple[int, Any]]) -> list[QueueSlot]:
-    """Replace a voice's posting times (weekday, wall-clock time in the voice's time zone)."""
-    if not policy.can_post_as(actor, voice) and not (
-        not voice.is_personal
-        and policy.can(actor, voice.organization, Permission.MANAGE_OFFICIAL_VOICES)
-    ):
-        raise NotAllowed("You cannot change this voice's queue.")
-    wanted = sorted({(int(day), at.replace(second=0, microsecond=0)) for day, at in slots})
-    if any(not 0 <= day <= 6 for day, _ in wanted):
-        raise ServiceError("A weekday is a number from 0 (Monday) to 6 (Sunday).")
-    if len(wanted) > 7 * 24:
-        raise ServiceError("A queue can hold at most 24 posting times a day.")
-    with transaction.atomic():
-        QueueSlot.objects.filter(voice=voice).delete()
-        return QueueSlot.objects.bulk_create(
-            QueueSlot(voice=voice, weekday=day, time=at) for day, at in wanted
-        )
 
 
 def visible_posts(person: Person, organization: Organization) -> QuerySet[Post]:
@@ -685,13 +580,10 @@ __all__ = [
     "Upload",
     "do_cancel",
     "do_create_post",
-    "do_delete_published",
-    "do_edit_published",
     "do_publish",
     "do_reschedule",
     "do_retry",
     "do_schedule",
-    "do_set_queue",
     "duplicates",
     "lengths",
 ]

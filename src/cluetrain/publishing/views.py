@@ -36,18 +36,16 @@ from cluetrain.publishing.forms import (
     voice_ids,
 )
 from cluetrain.publishing.models import Category, Delivery, Post, PostStatus
+from cluetrain.publishing.published import do_delete_published, do_edit_published
+from cluetrain.publishing.queues import do_set_queue, free_slots
 from cluetrain.publishing.scheduling import Schedule, When
 from cluetrain.publishing.services import (
     can_cancel,
     do_cancel,
     do_create_post,
-    do_delete_published,
-    do_edit_published,
     do_reschedule,
     do_retry,
-    do_set_queue,
     do_update_post,
-    free_slots,
     visible_posts,
 )
 from cluetrain.voices.models import Network, Voice, VoiceKind

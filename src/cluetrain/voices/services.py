@@ -150,7 +150,7 @@ def check_can_reconnect(person: Person, voice: Voice) -> None:
 def do_update_credential(actor: Person, voice: Voice, credential: dict[str, Any]) -> None:
     """Store a new credential (reconnect). A personal voice is reconnected by its owner only."""
     check_can_reconnect(actor, voice)
-    from cluetrain.publishing.services import requeue_after_reconnect
+    from cluetrain.publishing.published import requeue_after_reconnect
 
     voice.set_credential(credential)
     voice.status = VoiceStatus.CONNECTED
