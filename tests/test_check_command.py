@@ -16,24 +16,16 @@ from cluetrain.guidelines import services
 from cluetrain.guidelines.engine.types import Kind, RuleSpec, Severity
 from cluetrain.guidelines.management.commands.check import Command
 from tests.conftest import Cast
+from tests.support.guidelines import FALCON_AND_Q3
 
-RULES_FILE = """
-rules:
-  - name: falcon-codename
-    kind: term
-    terms: ["Project Falcon", "Falcon X2"]
-    severity: block
-    explanation: Falcon is unannounced.
-    suggestion: Say "our next product".
-  - name: q3-numbers
-    kind: pattern
-    pattern: "\\\\bQ3 (revenue|sales)\\\\b"
-    severity: review
-  - name: tone
+RULES_FILE = (
+    FALCON_AND_Q3
+    + """  - name: tone
     kind: term
     terms: [awesome]
     severity: warn
 """
+)
 CARD = "4111 1111 1111 1111"
 
 

@@ -17,6 +17,7 @@ from cluetrain.guidelines.engine.types import Kind, RuleSpec, Severity, Verdict
 from cluetrain.guidelines.models import GuidelineRule, GuidelineVersion
 from cluetrain.guidelines.presenting import highlighted, replacement_of
 from tests.conftest import Cast
+from tests.support.guidelines import FALCON_AND_Q3
 
 FALCON = RuleSpec(
     name="falcon-codename",
@@ -146,23 +147,14 @@ def test_a_sample_is_checked_against_unsaved_rules(cast: Cast) -> None:
 
 # ---- Rules files -------------------------------------------------------------------------------
 
-RULES_FILE = """
-rules:
-  - name: falcon-codename
-    kind: term
-    terms: ["Project Falcon", "Falcon X2"]
-    severity: block
-    explanation: Falcon is unannounced.
-    suggestion: Say "our next product".
-  - name: q3-numbers
-    kind: pattern
-    pattern: "\\\\bQ3 (revenue|sales)\\\\b"
-    severity: review
-  - name: cards
+RULES_FILE = (
+    FALCON_AND_Q3
+    + """  - name: cards
     kind: detector
     detector: payment_card
     severity: block
 """
+)
 
 
 def test_a_rules_file_round_trips_through_the_database(cast: Cast) -> None:

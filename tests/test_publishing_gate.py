@@ -11,20 +11,9 @@ from cluetrain.publishing.models import Post, PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
 from cluetrain.publishing.services import Draft, do_create_post
 from tests.conftest import Cast
+from tests.support.guidelines import FALCON_AND_Q3
 
-RULES = """
-rules:
-  - name: falcon-codename
-    kind: term
-    terms: ["Project Falcon"]
-    severity: block
-    explanation: Falcon is unannounced.
-    suggestion: Say "our next product".
-  - name: q3-numbers
-    kind: pattern
-    pattern: "\\\\bQ3 (revenue|sales)\\\\b"
-    severity: review
-"""
+RULES = FALCON_AND_Q3
 
 
 @pytest.fixture

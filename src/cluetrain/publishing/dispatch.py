@@ -177,7 +177,8 @@ def _ref(value: str) -> PublishedRef | None:
     return PublishedRef(id=value, url=value) if value else None
 
 
-def _refs(delivery: Delivery) -> list[PublishedRef]:
+def refs_of(delivery: Delivery) -> list[PublishedRef]:
+    """Where each part of a delivery went so far, as the connectors take them."""
     return [
         PublishedRef(id=r["id"], url=r.get("url", ""), cid=r.get("cid", "")) for r in delivery.refs
     ]
@@ -191,7 +192,7 @@ def _mine(delivery: Delivery, token: str) -> Any:
     return Delivery.objects.filter(pk=delivery.pk, claim_token=token, status=PostStatus.PUBLISHING)
 
 
-def _event(delivery: Delivery, verb: str, message: str = "") -> None:
+def delivery_event(delivery: Delivery, verb: str, message: str = "") -> None:
     PostEvent.objects.create(
         post_id=delivery.post_id, delivery=delivery, verb=verb, message=message[:2000]
     )
@@ -202,7 +203,7 @@ def _fail(delivery: Delivery, token: str, code: str, message: str) -> None:
         if _mine(delivery, token).update(
             status=PostStatus.FAILED, error_code=code, error=message, claim_token=""
         ):
-            _event(delivery, "failed", message)
+            delivery_event(delivery, "failed", message)
             refresh_status(delivery.post_id)
 
 
@@ -220,7 +221,7 @@ def _later(delivery: Delivery, token: str, seconds: float, message: str, *, atte
         changes["attempts"] = F("attempts") - 1
     with transaction.atomic():
         if _mine(delivery, token).update(**changes) and attempt:
-            _event(delivery, "retrying", message)
+            delivery_event(delivery, "retrying", message)
 
 
 def _needs_reconnect(delivery: Delivery, token: str, message: str) -> None:
@@ -236,7 +237,7 @@ def _needs_reconnect(delivery: Delivery, token: str, message: str) -> None:
             status=PostStatus.FAILED, error_code="credentials", error=text, claim_token=""
         ):
             return
-        _event(delivery, "failed", text)
+        delivery_event(delivery, "failed", text)
         refresh_status(delivery.post_id)
         changed = Voice.objects.filter(pk=voice.pk, status=VoiceStatus.CONNECTED).update(
             status=VoiceStatus.NEEDS_RECONNECT
@@ -309,7 +310,7 @@ def publish_one(pk: int | Delivery, token: str, recorder: Recorder | None = None
         return "skipped"
     on_part = _part_recorder(delivery, token) if len(outgoing.parts) > 1 else None
     try:
-        refs = connector.publish(outgoing, done=_refs(delivery), on_part=on_part)
+        refs = connector.publish(outgoing, done=refs_of(delivery), on_part=on_part)
     except CredentialsRejected as exc:
         _needs_reconnect(delivery, token, str(exc))
         return PostStatus.FAILED
@@ -368,7 +369,7 @@ def _stamp_call(delivery: Delivery, token: str, now: datetime, until: datetime) 
 
 
 def _part_recorder(delivery: Delivery, token: str) -> Callable[[int, PublishedRef], None]:
-    done = _refs(delivery)
+    done = refs_of(delivery)
 
     def record(index: int, ref: PublishedRef) -> None:
         done[index:] = [ref]
@@ -394,7 +395,7 @@ def _record(delivery: Delivery, token: str, refs: list[PublishedRef]) -> None:
             # finds this post through its key; nothing to record here.
             logger.warning("delivery %s: claim lost after publishing", delivery.pk)
             return
-        _event(delivery, "published", url)
+        delivery_event(delivery, "published", url)
         # One statement in the common case (every delivery of the post is out); the general
         # summary only when some are not.
         others = Delivery.objects.filter(post_id=delivery.post_id).exclude(

@@ -9,30 +9,17 @@ from cluetrain.networks.base import (
     CredentialsRejected,
     NetworkError,
     NotSupported,
-    PublishedRef,
 )
 from cluetrain.publishing import connectors
-from cluetrain.publishing.dispatch import outgoing_for
-from cluetrain.publishing.models import Delivery, PostEvent, PostStatus
-
-
-def _refs(delivery: Delivery) -> list[PublishedRef]:
-    return [
-        PublishedRef(id=r["id"], url=r.get("url", ""), cid=r.get("cid", "")) for r in delivery.refs
-    ]
-
-
-def _say(delivery: Delivery, verb: str, message: str) -> None:
-    PostEvent.objects.create(
-        post_id=delivery.post_id, delivery=delivery, verb=verb, message=message[:2000]
-    )
+from cluetrain.publishing.dispatch import delivery_event, outgoing_for, refs_of
+from cluetrain.publishing.models import Delivery, PostStatus
 
 
 @job(max_attempts=6, backoff_seconds=30)
 def propagate_edit(delivery_id: int) -> str:
     """Carry a post's new text to the network; safe to run twice (it sets, not appends)."""
     delivery = Delivery.objects.select_related("post", "voice").get(pk=delivery_id)
-    refs = _refs(delivery)
+    refs = refs_of(delivery)
     if delivery.status != PostStatus.PUBLISHED or not refs:
         return "nothing to edit"
     parts = outgoing_for(delivery).parts
@@ -41,14 +28,14 @@ def propagate_edit(delivery_id: int) -> str:
         for ref, text in zip(refs, parts, strict=False):
             connector.edit(ref, text)
     except NotSupported as exc:
-        _say(delivery, "edit_not_supported", str(exc))
+        delivery_event(delivery, "edit_not_supported", str(exc))
         return "not supported"
     except NetworkError:
         raise  # retried with back-off by @job
     except (CredentialsRejected, ContentRejected, ConnectorError) as exc:
-        _say(delivery, "edit_failed", str(exc))
+        delivery_event(delivery, "edit_failed", str(exc))
         raise PermanentFailure(str(exc)) from exc
-    _say(delivery, "edit_published", f"The new text is on {delivery.voice}.")
+    delivery_event(delivery, "edit_published", f"The new text is on {delivery.voice}.")
     return "edited"
 
 
@@ -60,16 +47,16 @@ def propagate_delete(delivery_id: int) -> str:
         return "already deleted"
     try:
         connector = connectors.for_voice(delivery.voice)
-        for ref in reversed(_refs(delivery)):
+        for ref in reversed(refs_of(delivery)):
             connector.delete(ref)
     except NetworkError:
         raise
     except (CredentialsRejected, NotSupported, ConnectorError) as exc:
-        _say(delivery, "delete_failed", str(exc))
+        delivery_event(delivery, "delete_failed", str(exc))
         raise PermanentFailure(str(exc)) from exc
     Delivery.objects.filter(pk=delivery.pk).update(status=PostStatus.CANCELLED)
     from cluetrain.publishing.services import refresh_status
 
     refresh_status(delivery.post_id)
-    _say(delivery, "deleted", f"Taken down from {delivery.voice}.")
+    delivery_event(delivery, "deleted", f"Taken down from {delivery.voice}.")
     return "deleted"

@@ -7,6 +7,7 @@ form with everything typed kept; ``NotAllowed`` is left to Django, which answers
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -300,47 +301,55 @@ def post_detail(request: MemberRequest, pk: int) -> HttpResponse:
     return render(request, "publishing/post.html", context)
 
 
-@require_POST
-@member_required
-def cancel(request: MemberRequest, pk: int) -> HttpResponse:
+def _post_action(
+    request: MemberRequest, pk: int, act: Callable[[Post], int], said: Callable[[int], str]
+) -> HttpResponse:
+    """Run one of the post page's buttons through its service and say what happened."""
     post = _post_in_organization(request, pk)
     try:
-        count = do_cancel(request.user, post, request.POST.get("reason", ""))
+        count = act(post)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request, f"Cancelled: {count} voice{'s' if count != 1 else ''} will not post it."
-        )
+        messages.success(request, said(count))
     return redirect("publishing:post", post.pk)
+
+
+def _voices(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+@require_POST
+@member_required
+def cancel(request: MemberRequest, pk: int) -> HttpResponse:
+    return _post_action(
+        request,
+        pk,
+        lambda post: do_cancel(request.user, post, request.POST.get("reason", "")),
+        lambda count: f"Cancelled: {_voices(count, 'voice')} will not post it.",
+    )
 
 
 @require_POST
 @member_required
 def retry(request: MemberRequest, pk: int) -> HttpResponse:
-    post = _post_in_organization(request, pk)
-    try:
-        count = do_retry(request.user, post)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Trying again now ({count})." if count else "Nothing to retry.")
-    return redirect("publishing:post", post.pk)
+    return _post_action(
+        request,
+        pk,
+        lambda post: do_retry(request.user, post),
+        lambda count: f"Trying again now ({count})." if count else "Nothing to retry.",
+    )
 
 
 @require_POST
 @member_required
 def delete(request: MemberRequest, pk: int) -> HttpResponse:
-    post = _post_in_organization(request, pk)
-    try:
-        count = do_delete_published(request.user, post)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, f"Taking it down from {count} network account{'s' if count != 1 else ''}."
-        )
-    return redirect("publishing:post", post.pk)
+    return _post_action(
+        request,
+        pk,
+        lambda post: do_delete_published(request.user, post),
+        lambda count: f"Taking it down from {_voices(count, 'network account')}.",
+    )
 
 
 @member_required
