@@ -25,7 +25,7 @@ from cluetrain.publishing.services import (
     do_create_post,
 )
 from cluetrain.publishing.tasks import propagate_delete, propagate_edit
-from cluetrain.reviews.services import do_set_level
+from cluetrain.reviews.autonomy import do_set_level
 from cluetrain.voices.models import Network, Voice
 from cluetrain.voices.services import do_connect_personal_voice, do_create_official_voice
 from tests.conftest import Cast

@@ -14,7 +14,7 @@ from cluetrain.core.models import AuditEvent
 from cluetrain.notifications.models import Notification
 from cluetrain.organizations.models import Person
 from cluetrain.publishing.models import Category, Delivery, Post, PostEvent, PostStatus
-from cluetrain.reviews import services
+from cluetrain.reviews import autonomy, services
 from cluetrain.reviews.models import (
     AutonomyLevel,
     Level,
@@ -72,14 +72,14 @@ def _set(cast: Cast, person: Person, level: Level) -> None:
 
 
 def test_levels_without_a_row_follow_roles(cast: Cast) -> None:
-    assert services.level_of(cast.member, cast.acme) == Level.SUPERVISED
-    assert services.level_of(cast.trainee, cast.acme) == Level.SUPERVISED
-    assert services.level_of(cast.mentor, cast.acme) == Level.MENTOR
-    assert services.level_of(cast.coordinator, cast.acme) == Level.MENTOR
+    assert autonomy.level_of(cast.member, cast.acme) == Level.SUPERVISED
+    assert autonomy.level_of(cast.trainee, cast.acme) == Level.SUPERVISED
+    assert autonomy.level_of(cast.mentor, cast.acme) == Level.MENTOR
+    assert autonomy.level_of(cast.coordinator, cast.acme) == Level.MENTOR
     _set(cast, cast.mentor, Level.AUTONOMOUS)
-    assert services.level_of(cast.mentor, cast.acme) == Level.AUTONOMOUS
+    assert autonomy.level_of(cast.mentor, cast.acme) == Level.AUTONOMOUS
     ids = [cast.member.pk, cast.mentor.pk, cast.director.pk]
-    assert services.levels_of(cast.acme, ids) == {
+    assert autonomy.levels_of(cast.acme, ids) == {
         cast.member.pk: Level.SUPERVISED,
         cast.mentor.pk: Level.AUTONOMOUS,
         cast.director.pk: Level.MENTOR,
@@ -298,7 +298,7 @@ def _reviewed(cast: Cast, author: Person, *, approved: int, changed: int) -> Non
 
 def test_evidence_counts_reviews_and_says_what_is_missing(cast: Cast) -> None:
     _reviewed(cast, cast.member, approved=3, changed=1)
-    evidence = services.evidence_for(cast.member, cast.acme)
+    evidence = autonomy.evidence_for(cast.member, cast.acme)
     assert evidence.level == Level.SUPERVISED
     assert evidence.next_level == Level.AUTONOMOUS
     assert evidence.reviewed_posts == 4
@@ -316,25 +316,25 @@ def test_a_post_approved_after_changes_does_not_count_as_clean(cast: Cast) -> No
     Delivery.objects.filter(post=post).update(status=PostStatus.REVIEW)
     Post.objects.filter(pk=post.pk).update(status=PostStatus.REVIEW)
     services.do_approve(cast.mentor, services.do_request_review(post, "x"))
-    evidence = services.evidence_for(cast.member, cast.acme)
+    evidence = autonomy.evidence_for(cast.member, cast.acme)
     assert (evidence.reviewed_posts, evidence.approved_without_changes) == (1, 0)
 
 
 def test_a_recent_blocking_finding_holds_a_promotion_back(cast: Cast) -> None:
     ReviewPolicy.objects.create(organization=cast.acme, min_reviewed_posts=1)
     _reviewed(cast, cast.member, approved=1, changed=0)
-    assert services.evidence_for(cast.member, cast.acme).ready
+    assert autonomy.evidence_for(cast.member, cast.acme).ready
     blocked = _post(cast, cast.member, status=PostStatus.DRAFT)
     Post.objects.filter(pk=blocked.pk).update(check_verdict="block")
-    evidence = services.evidence_for(cast.member, cast.acme)
+    evidence = autonomy.evidence_for(cast.member, cast.acme)
     assert evidence.last_block_at is not None
     assert any("No blocking guideline finding" in line for line in evidence.missing)
 
 
 def test_promotions_are_proposed_once_and_confirmed_by_a_coordinator(cast: Cast) -> None:
     _reviewed(cast, cast.member, approved=10, changed=0)
-    assert services.propose_promotions() == 1
-    assert services.propose_promotions() == 0  # One open proposal per person.
+    assert autonomy.propose_promotions() == 1
+    assert autonomy.propose_promotions() == 0  # One open proposal per person.
     proposal = PromotionProposal.objects.get(person=cast.member)
     assert (proposal.from_level, proposal.to_level) == (Level.SUPERVISED, Level.AUTONOMOUS)
     assert proposal.evidence["reviewed_posts"] == 10
@@ -345,41 +345,41 @@ def test_promotions_are_proposed_once_and_confirmed_by_a_coordinator(cast: Cast)
         == 2
     )
     with pytest.raises(NotAllowed):
-        services.do_confirm_promotion(cast.member, proposal)
-    services.do_confirm_promotion(cast.coordinator, proposal)
+        autonomy.do_confirm_promotion(cast.member, proposal)
+    autonomy.do_confirm_promotion(cast.coordinator, proposal)
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.CONFIRMED
-    assert services.level_of(cast.member, cast.acme) == Level.AUTONOMOUS
+    assert autonomy.level_of(cast.member, cast.acme) == Level.AUTONOMOUS
     assert AuditEvent.objects.filter(verb="autonomy.level_changed", actor=cast.coordinator).exists()
     with pytest.raises(ServiceError):
-        services.do_decline_promotion(cast.coordinator, proposal)
+        autonomy.do_decline_promotion(cast.coordinator, proposal)
 
 
 def test_a_declined_proposal_is_not_made_again_at_once(cast: Cast) -> None:
     _set(cast, cast.trainee, Level.LEARNER)
     # The academy is not there yet: no modules required, so a learner may be proposed.
-    assert services.propose_promotions() == 1
+    assert autonomy.propose_promotions() == 1
     proposal = PromotionProposal.objects.get(person=cast.trainee)
     assert proposal.to_level == Level.SUPERVISED
-    services.do_decline_promotion(cast.director, proposal, "Not yet.")
-    assert services.propose_promotions() == 0
-    assert services.propose_promotions(timezone.now() + timedelta(days=31)) == 1
+    autonomy.do_decline_promotion(cast.director, proposal, "Not yet.")
+    assert autonomy.propose_promotions() == 0
+    assert autonomy.propose_promotions(timezone.now() + timedelta(days=31)) == 1
 
 
 def test_levels_are_set_by_coordinators_with_a_reason_but_not_for_themselves(cast: Cast) -> None:
     with pytest.raises(ServiceError):
-        services.do_set_level(cast.coordinator, cast.member, cast.acme, Level.LEARNER, " ")
+        autonomy.do_set_level(cast.coordinator, cast.member, cast.acme, Level.LEARNER, " ")
     with pytest.raises(NotAllowed):
-        services.do_set_level(cast.member, cast.trainee, cast.acme, Level.LEARNER, "Because")
+        autonomy.do_set_level(cast.member, cast.trainee, cast.acme, Level.LEARNER, "Because")
     with pytest.raises(NotAllowed):
-        services.do_set_level(cast.coordinator, cast.coordinator, cast.acme, Level.MENTOR, "Me")
+        autonomy.do_set_level(cast.coordinator, cast.coordinator, cast.acme, Level.MENTOR, "Me")
     with pytest.raises(ServiceError):
-        services.do_set_level(cast.coordinator, cast.outsider, cast.acme, Level.MENTOR, "Hi")
-    before = services.do_set_level(
+        autonomy.do_set_level(cast.coordinator, cast.outsider, cast.acme, Level.MENTOR, "Hi")
+    before = autonomy.do_set_level(
         cast.coordinator, cast.member, cast.acme, Level.LEARNER, "Start in practice"
     )
     assert before == Level.SUPERVISED
-    assert services.level_of(cast.member, cast.acme) == Level.LEARNER
+    assert autonomy.level_of(cast.member, cast.acme) == Level.LEARNER
     event = AuditEvent.objects.get(verb="autonomy.level_changed")
     assert event.data["reason"] == "Start in practice"
 
@@ -465,11 +465,11 @@ def test_the_autonomy_page_shows_evidence_proposals_and_levels(cast: Cast) -> No
     assert "10 more reviewed post" in page
     assert "Proposed promotions" not in page
     _set(cast, cast.trainee, Level.LEARNER)
-    services.propose_promotions()
+    autonomy.propose_promotions()
     one = _autonomy_queries(cast)
     _set(cast, cast.agency, Level.LEARNER)
     _set(cast, cast.operations, Level.LEARNER)
-    services.propose_promotions()
+    autonomy.propose_promotions()
     assert _autonomy_queries(cast) == one
     page = cast.client(cast.coordinator).get("/reviews/autonomy/").content.decode()
     assert "Tess Trainee" in page

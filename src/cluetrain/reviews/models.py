@@ -56,7 +56,7 @@ class AutonomyLevel(models.Model):
 class ReviewPolicy(models.Model):
     """How one organisation reviews posts and when it proposes promotions.
 
-    An organisation without a row uses the defaults below (``services.policy_of``).
+    An organisation without a row uses the defaults below (``autonomy.policy_of``).
     """
 
     organization = models.OneToOneField(

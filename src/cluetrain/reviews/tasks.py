@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cluetrain.core.jobs import job, periodic
-from cluetrain.reviews import services
+from cluetrain.reviews import autonomy, services
 
 
 @periodic(seconds=300)
@@ -24,4 +24,4 @@ def send_review_reminders() -> int:
 @job(priority=-5)
 def propose_promotions() -> int:
     """Propose promotions for people whose evidence meets their organisation's criteria."""
-    return services.propose_promotions()
+    return autonomy.propose_promotions()

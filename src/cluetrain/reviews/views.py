@@ -17,6 +17,7 @@ from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.models import Person
 from cluetrain.organizations.policy import Permission
 from cluetrain.organizations.requests import MemberRequest
+from cluetrain.reviews import autonomy as levels
 from cluetrain.reviews import services
 from cluetrain.reviews.forms import CommentForm, DeclineForm, LevelForm, PolicyForm
 from cluetrain.reviews.models import Level, PromotionProposal, ProposalStatus, Review
@@ -125,12 +126,12 @@ def comment(request: MemberRequest, pk: int) -> HttpResponse:
 @member_required
 def autonomy(request: MemberRequest) -> HttpResponse:
     organization, person = request.organization, request.user
-    evidence = services.evidence_for(person, organization)
-    manages = services.can_manage_levels(person, organization)
+    evidence = levels.evidence_for(person, organization)
+    manages = levels.can_manage_levels(person, organization)
     context: dict[str, Any] = {
         "evidence": evidence,
-        "level_means": services.level_means(evidence.level),
-        "rules": services.policy_of(organization),
+        "level_means": levels.level_means(evidence.level),
+        "rules": levels.policy_of(organization),
         "manages": manages,
         "levels": Level.choices,
     }
@@ -142,10 +143,10 @@ def autonomy(request: MemberRequest) -> HttpResponse:
             .select_related("person")
             .order_by("created_at")
         )
-        context["people"] = services.organization_people(organization)
+        context["people"] = levels.organization_people(organization)
         context["decline_form"] = DeclineForm()
-    if services.can_edit_policy(person, organization):
-        context["policy_form"] = PolicyForm(instance=services.policy_of(organization))
+    if levels.can_edit_policy(person, organization):
+        context["policy_form"] = PolicyForm(instance=levels.policy_of(organization))
     return render(request, "reviews/autonomy.html", context)
 
 
@@ -157,7 +158,7 @@ def _proposal(request: MemberRequest, pk: int) -> PromotionProposal:
 @member_required
 def confirm_promotion(request: MemberRequest, pk: int) -> HttpResponse:
     try:
-        proposal = services.do_confirm_promotion(request.user, _proposal(request, pk))
+        proposal = levels.do_confirm_promotion(request.user, _proposal(request, pk))
         messages.success(request, f"{proposal.person} is now {proposal.to_level}.")
     except ServiceError as exc:
         messages.error(request, exc.message)
@@ -168,7 +169,7 @@ def confirm_promotion(request: MemberRequest, pk: int) -> HttpResponse:
 @member_required
 def decline_promotion(request: MemberRequest, pk: int) -> HttpResponse:
     try:
-        services.do_decline_promotion(
+        levels.do_decline_promotion(
             request.user, _proposal(request, pk), request.POST.get("reason", "")
         )
         messages.success(request, "Proposal declined.")
@@ -191,7 +192,7 @@ def set_level(request: MemberRequest) -> HttpResponse:
         memberships__is_active=True,
     )
     try:
-        services.do_set_level(
+        levels.do_set_level(
             request.user,
             person,
             request.organization,
@@ -207,13 +208,13 @@ def set_level(request: MemberRequest) -> HttpResponse:
 @require_POST
 @member_required
 def save_policy(request: MemberRequest) -> HttpResponse:
-    form = PolicyForm(request.POST, instance=services.policy_of(request.organization))
+    form = PolicyForm(request.POST, instance=levels.policy_of(request.organization))
     if not form.is_valid():
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
         messages.error(request, f"The review policy was not saved: {errors}")
         return redirect("reviews:autonomy")
     try:
-        services.do_save_policy(request.user, form.instance)
+        levels.do_save_policy(request.user, form.instance)
         messages.success(request, "Review policy saved.")
     except ServiceError as exc:
         messages.error(request, exc.message)
