@@ -18,7 +18,12 @@ from cluetrain.organizations.services import do_add_member
 from cluetrain.voices.models import Network, Voice, VoiceAccess, VoiceKind
 
 # The local Bluesky server (a real PDS on loopback) for connector tests.
-pytest_plugins = ["tests.support.pds", "tests.support.faults"]
+pytest_plugins = [
+    "tests.support.pds",
+    "tests.support.faults",
+    "tests.support.mastodon",
+    "tests.support.voices",
+]
 
 PASSWORD = "correct horse battery staple"
 

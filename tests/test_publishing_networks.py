@@ -30,8 +30,8 @@ from cluetrain.voices.models import Network, Voice
 from cluetrain.voices.services import do_connect_personal_voice, do_create_official_voice
 from tests.conftest import Cast
 from tests.support.faults import FaultProxy
+from tests.support.mastodon import BASE, TOKEN, FakeMastodon
 from tests.test_bluesky import create_account
-from tests.test_mastodon import BASE, TOKEN, FakeMastodon
 
 
 @pytest.fixture(autouse=True)
