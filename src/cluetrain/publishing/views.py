@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from cluetrain.core.actions import act_and_say
 from cluetrain.core.errors import ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required
@@ -306,13 +307,7 @@ def _post_action(
 ) -> HttpResponse:
     """Run one of the post page's buttons through its service and say what happened."""
     post = _post_in_organization(request, pk)
-    try:
-        count = act(post)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, said(count))
-    return redirect("publishing:post", post.pk)
+    return act_and_say(request, lambda: said(act(post)), "publishing:post", post.pk)
 
 
 def _voices(count: int, noun: str) -> str:

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from cluetrain.core.actions import act_and_say
 from cluetrain.core.errors import ServiceError
 from cluetrain.guidelines.engine.types import Finding, Kind, Severity
 from cluetrain.guidelines.presenting import SEVERITY_LABELS, highlighted
@@ -91,36 +92,33 @@ def _review(request: MemberRequest, pk: int) -> Review:
 @require_POST
 @member_required
 def approve(request: MemberRequest, pk: int) -> HttpResponse:
-    try:
+    def act() -> str:
         services.do_approve(request.user, _review(request, pk))
-        messages.success(request, "Approved; the post goes out as planned.")
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    return redirect("reviews:queue")
+        return "Approved; the post goes out as planned."
+
+    return act_and_say(request, act, "reviews:queue")
 
 
 @require_POST
 @member_required
 def request_changes(request: MemberRequest, pk: int) -> HttpResponse:
-    try:
+    def act() -> str:
         services.do_request_changes(
             request.user, _review(request, pk), request.POST.get("text", "")
         )
-        messages.success(request, "Sent back to the author with your comment.")
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    return redirect("reviews:queue")
+        return "Sent back to the author with your comment."
+
+    return act_and_say(request, act, "reviews:queue")
 
 
 @require_POST
 @member_required
 def comment(request: MemberRequest, pk: int) -> HttpResponse:
-    try:
+    def act() -> str:
         services.do_comment(request.user, _review(request, pk), request.POST.get("text", ""))
-        messages.success(request, "Comment added.")
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    return redirect("reviews:queue")
+        return "Comment added."
+
+    return act_and_say(request, act, "reviews:queue")
 
 
 @member_required
@@ -157,25 +155,23 @@ def _proposal(request: MemberRequest, pk: int) -> PromotionProposal:
 @require_POST
 @member_required
 def confirm_promotion(request: MemberRequest, pk: int) -> HttpResponse:
-    try:
+    def act() -> str:
         proposal = levels.do_confirm_promotion(request.user, _proposal(request, pk))
-        messages.success(request, f"{proposal.person} is now {proposal.to_level}.")
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    return redirect("reviews:autonomy")
+        return f"{proposal.person} is now {proposal.to_level}."
+
+    return act_and_say(request, act, "reviews:autonomy")
 
 
 @require_POST
 @member_required
 def decline_promotion(request: MemberRequest, pk: int) -> HttpResponse:
-    try:
+    def act() -> str:
         levels.do_decline_promotion(
             request.user, _proposal(request, pk), request.POST.get("reason", "")
         )
-        messages.success(request, "Proposal declined.")
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    return redirect("reviews:autonomy")
+        return "Proposal declined."
+
+    return act_and_say(request, act, "reviews:autonomy")
 
 
 @require_POST
