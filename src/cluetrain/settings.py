@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     "cluetrain.notifications",
     "cluetrain.guidelines",
     "cluetrain.reviews",
+    "cluetrain.listening",
+    "cluetrain.triage",
+    "cluetrain.inbox",
     "cluetrain.api",
     "ninja",
 ]

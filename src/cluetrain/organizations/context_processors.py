@@ -10,7 +10,7 @@ NAVIGATION = [
     ("home", "Home", "home", "h"),
     ("publish", "Publish", "publishing:index", "p"),
     ("reviews", "Reviews", "reviews:queue", "r"),
-    ("inbox", "Inbox", "inbox", "i"),
+    ("inbox", "Inbox", "inbox:index", "i"),
     ("academy", "Academy", "academy", "a"),
     ("crisis", "Crisis", "crisis", "c"),
     ("insights", "Insights", "insights", "n"),
