@@ -105,3 +105,21 @@ class TrainedModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization} triage model v{self.version}"
+
+
+class Lease(models.Model):
+    """Which worker is triaging an organisation's waiting messages, until when.
+
+    One worker at a time works through an organisation's backlog in batches (claimed with a
+    conditional UPDATE), so two workers never classify the same messages twice; a worker that
+    dies simply lets its lease run out.
+    """
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="triage_lease"
+    )
+    held_until = models.DateTimeField()
+    holder = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"triage lease of {self.organization} until {self.held_until}"

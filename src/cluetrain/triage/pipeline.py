@@ -1,9 +1,248 @@
-"""From heard to answered: classify pending messages in batches, thread them into
-conversations, start their service-level clocks and route them."""
+"""From heard to answered: classify waiting messages in batches, thread them into
+conversations, start their service-level clocks and route them.
+
+Listening stores each message once and asks for triage (``request_triage``); a worker then
+takes the organisation's backlog in batches. Classifying happens outside any transaction (it is
+the CPU-heavy part, and two processes may do it side by side); storing a batch's decisions,
+its threading and its routing is one short transaction that re-checks each message is still
+untriaged, so a batch done twice is stored once.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-def process_pending(organization_id: int | None = None, limit: int = 2000) -> int:
-    """Triage up to ``limit`` messages waiting for it; returns how many were done."""
-    return 0
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cluetrain.core.jobs import job, periodic
+from cluetrain.inbox import threading
+from cluetrain.listening.models import Direction, Message
+from cluetrain.organizations.models import Department
+from cluetrain.triage import classifier
+from cluetrain.triage.models import Lease
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+LEASE_SECONDS = 120
+_HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """What one batch did."""
+
+    triaged: int
+    conversations: int
+
+
+def request_triage(organization_id: int, message_ids: Sequence[int] | None = None) -> None:
+    """Ask a worker to triage an organisation's waiting messages (after the caller commits)."""
+    transaction.on_commit(lambda: triage_backlog.enqueue(organization_id))
+
+
+def _rows(organization_id: int, ids: Sequence[int] | None, limit: int) -> list[threading.Item]:
+    query = Message.objects.filter(organization_id=organization_id, triaged_at__isnull=True)
+    if ids is not None:
+        query = query.filter(pk__in=list(ids))
+    rows = query.order_by("id").values_list(
+        "id",
+        "network",
+        "external_id",
+        "reply_to_external_id",
+        "root_external_id",
+        "author_id",
+        "author__handle",
+        "author__display_name",
+        "created_at",
+        "direction",
+        "text",
+    )[:limit]
+    return [
+        threading.Item(
+            id=r[0],
+            network=r[1],
+            external_id=r[2],
+            reply_to=r[3],
+            root=r[4],
+            author_id=r[5],
+            author_label=f"{r[7]} @{r[6]}".strip(),
+            created_at=r[8],
+            direction=r[9],
+            text=r[10],
+        )
+        for r in rows
+    ]
+
+
+def _departments(organization_id: int) -> dict[str, int]:
+    """Department ids by every name the triage may give them (slug or name, any case)."""
+    found: dict[str, int] = {}
+    for pk, slug, name in Department.objects.filter(organization_id=organization_id).values_list(
+        "id", "slug", "name"
+    ):
+        found[slug.lower()] = pk
+        found[name.lower()] = pk
+    return found
+
+
+def classify(organization_id: int, items: list[threading.Item]) -> None:
+    """Fill each inbound item's decision; outbound items (our replies) are not classified."""
+    inbound = [i for i in items if i.direction == Direction.INBOUND]
+    if not inbound:
+        return
+    triager = classifier.for_organization(organization_id)
+    departments = _departments(organization_id)
+    for item, decision in zip(inbound, triager.classify([i.text for i in inbound]), strict=True):
+        values = decision.as_dict()
+        values["department_id"] = departments.get(str(values.get("department", "")).lower())
+        values["model"] = triager.version
+        item.decision = values
+
+
+_DECIDED = (
+    "triaged_at",
+    "intent",
+    "complaint",
+    "incident",
+    "sentiment",
+    "sentiment_label",
+    "language",
+    "urgency",
+    "topic",
+    "department_id",
+    "confidence",
+    "reason",
+    "triage_model",
+    "conversation_id",
+)
+
+
+def _store(items: list[threading.Item], now: dt.datetime) -> None:
+    """Write every decision with one executemany (guarded: only still-untriaged rows)."""
+    table = Message._meta.db_table
+    columns = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in _DECIDED)
+    sql = f"UPDATE {table} SET {columns} WHERE id = %s AND triaged_at IS NULL"  # noqa: S608
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    params = []
+    for item in items:
+        d = item.decision
+        params.append(
+            (
+                stamp,
+                str(d.get("intent", "")),
+                bool(d.get("complaint", False)),
+                bool(d.get("incident", False)),
+                d.get("sentiment"),
+                str(d.get("sentiment_label", "")),
+                str(d.get("language", "")),
+                str(d.get("urgency", "")),
+                str(d.get("topic", ""))[:60],
+                d.get("department_id"),
+                d.get("confidence"),
+                str(d.get("reason", ""))[:300],
+                str(d.get("model", ""))[:60],
+                item.conversation_id,
+                item.id,
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def triage_batch(
+    organization_id: int, ids: Sequence[int] | None = None, limit: int = BATCH
+) -> Done:
+    """Triage, thread, time and route up to ``limit`` waiting messages; safe to run twice."""
+    items = _rows(organization_id, ids, limit)
+    if not items:
+        return Done(0, 0)
+    classify(organization_id, items)
+    with transaction.atomic():
+        # Another worker may have stored some of these meanwhile: keep only what still waits.
+        still = set(
+            Message.objects.filter(
+                pk__in=[i.id for i in items], triaged_at__isnull=True
+            ).values_list("id", flat=True)
+        )
+        items = [i for i in items if i.id in still]
+        if not items:
+            return Done(0, 0)
+        threaded = threading.thread(organization_id, items)
+        _store(items, timezone.now())
+        from cluetrain.inbox import intake_hooks
+
+        intake_hooks.after_threading(organization_id, threaded)
+    return Done(len(items), len(threaded.created))
+
+
+def _take_lease(organization_id: int) -> bool:
+    now = timezone.now()
+    until = now + dt.timedelta(seconds=LEASE_SECONDS)
+    Lease.objects.get_or_create(
+        organization_id=organization_id, defaults={"held_until": now - dt.timedelta(seconds=1)}
+    )
+    taken = Lease.objects.filter(
+        Q(held_until__lt=now) | Q(holder=_HOLDER), organization_id=organization_id
+    ).update(held_until=until, holder=_HOLDER)
+    return taken == 1
+
+
+def _release_lease(organization_id: int) -> None:
+    Lease.objects.filter(organization_id=organization_id, holder=_HOLDER).update(
+        held_until=timezone.now() - dt.timedelta(seconds=1), holder=""
+    )
+
+
+def process_pending(organization_id: int, limit: int | None = None) -> int:
+    """Work through an organisation's backlog while holding its lease; returns messages done.
+
+    Returns 0 at once when another worker holds the lease: it will see the new messages too.
+    """
+    done = 0
+    while _take_lease(organization_id):
+        try:
+            while limit is None or done < limit:
+                batch = triage_batch(
+                    organization_id, limit=BATCH if limit is None else min(BATCH, limit - done)
+                )
+                if not batch.triaged:
+                    break
+                done += batch.triaged
+                _take_lease(organization_id)  # extend: we are still at it
+        finally:
+            _release_lease(organization_id)
+        # Messages that arrived while we held the lease asked for a worker that found it
+        # taken; look once more after letting go so none is left waiting.
+        if (limit is not None and done >= limit) or not _waiting(organization_id):
+            break
+    return done
+
+
+def _waiting(organization_id: int) -> bool:
+    return Message.objects.filter(organization_id=organization_id, triaged_at__isnull=True).exists()
+
+
+@job(max_attempts=5, backoff_seconds=10)
+def triage_backlog(organization_id: int) -> int:
+    """Triage an organisation's waiting messages (enqueued after each intake)."""
+    return process_pending(organization_id)
+
+
+@periodic(60)
+@job()
+def sweep_backlogs() -> int:
+    """Catch messages whose triage request was lost (a worker killed before it enqueued)."""
+    organizations = (
+        Message.objects.filter(triaged_at__isnull=True)
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+    return sum(process_pending(org) for org in organizations)

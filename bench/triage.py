@@ -1,0 +1,250 @@
+"""Measure the listening pipeline: messages per second from intake to a routed conversation.
+
+Real public messages (../shared/data: airline tweets, Customer Support on Twitter, the
+complaints set, CrisisLex T26 and the IBM customer-care turns) are repeated to N messages
+(200,000; 20,000 with ``--quick``), each copy with its own network id, and one in twenty
+delivered twice (streams are at-least-once). Every message goes the product's whole way on the
+embedded SQLite default: ``listening.intake.do_intake`` (clean, bound, de-duplicate, store),
+then ``triage.pipeline.triage_batch`` (classify, thread into conversations, start service-level
+clocks, route to a person or a queue, store), in batches of 2,000.
+
+It runs with one process, then with two processes side by side (each takes every other
+batch, like two workers behind one listener), on a fresh database each time; and in the same
+run measures VADER's ``polarity_scores`` alone on the same texts as the yardstick.
+
+    .venv/bin/python bench/triage.py [--quick] [--messages N]
+
+Prints ``name: value`` lines: messages_per_s_1_process, messages_per_s_2_processes,
+vader_per_s, ratio_to_vader_per_process (the 1-process rate over VADER's), peak_rss_mb (the
+largest process), stored_once (every distinct message stored exactly once: 1/0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+BATCH = 2000
+FULL, QUICK = 200_000, 20_000
+
+
+def real_texts() -> list[str]:
+    """Every message text of the real data sets, in a fixed order."""
+    texts: list[str] = []
+    sources = [
+        (DATA / "airline" / "Tweets.csv", "text"),
+        (DATA / "twcs" / "twcs_random5000.csv", "text"),
+        (DATA / "complaints" / "complaints.csv", None),
+        (DATA / "crisislex" / "crisislex_t26_labeled.csv", None),
+        (DATA / "ibm_customer_care" / "ibm_cdp_turns.csv", None),
+    ]
+    for path, column in sources:
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+            reader = csv.DictReader(handle)
+            name = column or next(
+                (
+                    f
+                    for f in reader.fieldnames or []
+                    if f.lower() in {"text", "tweet", "tweet_text"}
+                ),
+                None,
+            )
+            if name is None:
+                continue
+            texts.extend(row[name] for row in reader if row.get(name))
+    return texts
+
+
+def cluetrain_command() -> str:
+    return str(Path(sys.executable).parent / "cluetrain")
+
+
+def setup_django(workdir: Path, migrate: bool) -> None:
+    os.environ["CLUETRAIN_DATA_DIR"] = str(workdir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cluetrain.settings"
+    os.environ["CLUETRAIN_LOG_LEVEL"] = "WARNING"
+    os.environ.pop("DATABASE_URL", None)
+    if migrate:
+        subprocess.run(
+            [cluetrain_command(), "migrate", "--no-input", "-v", "0"], check=True, env=os.environ
+        )
+    import django
+
+    django.setup()
+
+
+def make_organization() -> int:
+    from cluetrain.core.demo import load_demo
+
+    return load_demo().pk
+
+
+def heard_batch(texts: list[str], start: int, stop: int, base: dt.datetime) -> list:
+    from cluetrain.listening.heard import Heard
+
+    batch = []
+    for n in range(start, stop):
+        # One in twenty is delivered again (a stream's at-least-once): same network id.
+        number = n - 1 if n % 20 == 19 else n
+        batch.append(
+            Heard(
+                network="bluesky",
+                external_id=f"at://did:plc:bench{number % 5000}/app.bsky.feed.post/{number}",
+                author_id=f"did:plc:bench{number % 5000}",
+                author_handle=f"customer{number % 5000}.bsky.social",
+                author_name=f"Customer {number % 5000}",
+                text=texts[number % len(texts)],
+                created_at=base + dt.timedelta(milliseconds=number),
+            )
+        )
+    return batch
+
+
+def worker(
+    workdir: str, texts: list[str], batches: list[tuple[int, int]], queue: mp.Queue, go: object
+) -> None:
+    setup_django(Path(workdir), migrate=False)
+    from cluetrain.listening.intake import do_intake
+    from cluetrain.listening.models import Message
+    from cluetrain.organizations.models import Organization
+    from cluetrain.triage.pipeline import triage_batch
+
+    organization = Organization.objects.get(slug="acme-rail")
+    base = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    triage_batch(organization.pk, ids=[], limit=1)  # load the models before the clock starts
+    queue.put(("ready", 0))
+    go.wait()
+    started = time.perf_counter()
+    stored = 0
+    for start, stop in batches:
+        batch = heard_batch(texts, start, stop, base)
+        stored += do_intake(organization, batch)
+        ids = list(
+            Message.objects.filter(
+                organization=organization,
+                external_id__in=[h.external_id for h in batch],
+                triaged_at__isnull=True,
+            ).values_list("id", flat=True)
+        )
+        triage_batch(organization.pk, ids=ids, limit=len(ids) or 1)
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(("done", json.dumps({"elapsed": elapsed, "stored": stored, "peak": peak})))
+
+
+def run(processes: int, total: int, texts: list[str]) -> dict[str, float]:
+    """One fresh database; ``processes`` processes share the batches; messages/s overall."""
+    workdir = Path(tempfile.mkdtemp(prefix="cluetrain-bench-triage-"))
+    subprocess.run(
+        [sys.executable, __file__, "--prepare", str(workdir)], check=True, env=os.environ
+    )
+    spans = [(s, min(s + BATCH, total)) for s in range(0, total, BATCH)]
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue = ctx.Queue()
+    go = ctx.Event()
+    children = [
+        ctx.Process(target=worker, args=(str(workdir), texts, spans[k::processes], queue, go))
+        for k in range(processes)
+    ]
+    for child in children:
+        child.start()
+    ready = 0
+    while ready < processes:
+        kind, _ = queue.get()
+        ready += kind == "ready"
+    go.set()
+    started = time.perf_counter()
+    results = []
+    while len(results) < processes:
+        kind, payload = queue.get()
+        if kind == "done":
+            results.append(json.loads(payload))
+    wall = time.perf_counter() - started
+    for child in children:
+        child.join()
+    distinct = len({n - 1 if n % 20 == 19 else n for n in range(total)})
+    stored = sum(r["stored"] for r in results)
+    check = subprocess.run(
+        [sys.executable, __file__, "--count", str(workdir)],
+        check=True,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+    )
+    counted = json.loads(check.stdout)
+    return {
+        "rate": total / wall,
+        "peak": max(r["peak"] for r in results),
+        "stored_once": float(
+            stored == distinct == counted["messages"] and counted["untriaged"] == 0
+        ),
+        "conversations": counted["conversations"],
+    }
+
+
+def vader_rate(texts: list[str], count: int) -> float:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    sample = [texts[n % len(texts)] for n in range(count)]
+    started = time.perf_counter()
+    for text in sample:
+        analyzer.polarity_scores(text)
+    return count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--messages", type=int)
+    parser.add_argument("--prepare", help=argparse.SUPPRESS)
+    parser.add_argument("--count", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.prepare:
+        setup_django(Path(args.prepare), migrate=True)
+        make_organization()
+        return
+    if args.count:
+        setup_django(Path(args.count), migrate=False)
+        from cluetrain.inbox.models import Conversation
+        from cluetrain.listening.models import Message
+
+        print(
+            json.dumps(
+                {
+                    "messages": Message.objects.count(),
+                    "untriaged": Message.objects.filter(triaged_at__isnull=True).count(),
+                    "conversations": Conversation.objects.count(),
+                }
+            )
+        )
+        return
+    total = args.messages or (QUICK if args.quick else FULL)
+    texts = real_texts()
+    one = run(1, total, texts)
+    two = run(2, total, texts)
+    vader = vader_rate(texts, min(total, 50_000))
+    print(f"messages: {total}")
+    print(f"conversations: {one['conversations']}")
+    print(f"messages_per_s_1_process: {one['rate']:.0f}")
+    print(f"messages_per_s_2_processes: {two['rate']:.0f}")
+    print(f"vader_per_s: {vader:.0f}")
+    print(f"ratio_to_vader_per_process: {one['rate'] / vader:.2f}")
+    print(f"peak_rss_mb: {max(one['peak'], two['peak']):.0f}")
+    print(f"stored_once: {int(one['stored_once'] and two['stored_once'])}")
+
+
+if __name__ == "__main__":
+    main()
