@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from cluetrain.organizations.models import validate_time_zone
@@ -56,3 +58,23 @@ class ServiceLevel(models.Model):
 
     def __str__(self) -> str:
         return f"Service level of {self.department or self.organization}"
+
+    def clean(self) -> None:
+        from cluetrain.inbox.business_hours import InvalidBusinessHours, check
+
+        super().clean()
+        try:
+            check(self)
+        except InvalidBusinessHours as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Deadlines are computed from these hours by background jobs; a bad time zone or
+        # holiday list must be refused here, where someone can fix it, not found there.
+        from cluetrain.inbox.business_hours import InvalidBusinessHours, check
+
+        try:
+            check(self)
+        except InvalidBusinessHours as exc:
+            raise ValidationError(str(exc)) from exc
+        super().save(*args, **kwargs)
