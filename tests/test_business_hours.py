@@ -57,7 +57,7 @@ def test_a_working_day_is_eight_hours_on_the_spring_forward_day() -> None:
 
 
 def test_overnight_shift_crosses_midnight_and_the_autumn_clock_change() -> None:
-    # 22:00–06:00 every night; on the night of 2025-10-25/26 London gains an hour at 02:00.
+    # 22:00-06:00 every night; on the night of 2025-10-25/26 London gains an hour at 02:00.
     start = at(2025, 10, 25, 22, 0)
     assert NIGHTS.between(start, at(2025, 10, 26, 6, 0)) == 9 * 60
     assert NIGHTS.add(at(2025, 10, 26, 5, 0), 90) == at(2025, 10, 26, 22, 30)
@@ -130,7 +130,7 @@ def test_a_weekend_without_working_days_never_ends() -> None:
         ).add(at(2025, 1, 6), 10)
 
 
-# Moments in 2024–2026 with second precision, in London or New York.
+# Moments in 2024-2026 with second precision, in London or New York.
 moments = st.builds(
     lambda base, seconds, zone: (base + dt.timedelta(seconds=seconds)).astimezone(zone),
     st.just(dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),

@@ -3,9 +3,9 @@
 A service level promises "an answer within 60 minutes" of *business* time: minutes inside the
 working day, on working days that are not holidays, in the organisation's own time zone. Each
 working day is one interval of real (elapsed) time, from the local start of the day to its
-local end, converted to UTC through ``zoneinfo``; so a day of 09:00–17:00 lasts eight hours on
+local end, converted to UTC through ``zoneinfo``; so a day of 09:00-17:00 lasts eight hours on
 the day clocks change too, and all sums are over real minutes. A day that ends at or before it
-starts runs overnight (22:00–06:00 belongs to the day it starts on).
+starts runs overnight (22:00-06:00 belongs to the day it starts on).
 
 A local time that does not exist (inside a spring-forward gap) is read with the offset before
 the change, and an ambiguous one (repeated in the autumn) as its first occurrence: Python's

@@ -59,6 +59,12 @@ class ServiceLevel(models.Model):
     def __str__(self) -> str:
         return f"Service level of {self.department or self.organization}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Deadlines are computed from these hours by background jobs; a bad time zone or
+        # holiday list must be refused here, where someone can fix it, not found there.
+        self.clean()
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         from cluetrain.inbox.business_hours import InvalidBusinessHours, check
 
@@ -67,14 +73,3 @@ class ServiceLevel(models.Model):
             check(self)
         except InvalidBusinessHours as exc:
             raise ValidationError(str(exc)) from exc
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Deadlines are computed from these hours by background jobs; a bad time zone or
-        # holiday list must be refused here, where someone can fix it, not found there.
-        from cluetrain.inbox.business_hours import InvalidBusinessHours, check
-
-        try:
-            check(self)
-        except InvalidBusinessHours as exc:
-            raise ValidationError(str(exc)) from exc
-        super().save(*args, **kwargs)
