@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.support.faults",
     "tests.support.mastodon",
     "tests.support.voices",
+    "tests.support.inbox_ui",
 ]
 
 PASSWORD = "correct horse battery staple"
