@@ -25,3 +25,7 @@ class Heard:
     url: str = ""
     reply_to: str = ""
     root: str = ""
+    # The text is HTML (Mastodon statuses, feed entries): intake turns it into plain text.
+    html: bool = False
+    # "out" for the organisation's own replies (imported archives hold both sides).
+    direction: str = "in"
