@@ -1,0 +1,593 @@
+"""Routing: each conversation to the person who knows, or to its department's queue.
+
+A conversation goes to the best *available expert*:
+
+1. **topic fit** - declared expertise in its topic (``DECLARED_WEIGHT``) plus what was learned
+   from the conversations they resolved on it (``Expertise.weight``), plus
+   ``DEPARTMENT_WEIGHT`` when they belong to the conversation's department. Nobody with no
+   fit at all is an expert: such a conversation waits in a queue instead;
+2. then **load** - fewest conversations new or open;
+3. then **round robin** - least recently given one.
+
+Available means: takes conversations, not out of office, fewer open conversations than their
+capacity, and either inside their working hours (in their own time zone; 09:00-17:00 when
+unset) or seen online within ``ONLINE_MINUTES``. Whoever is not available now gets the
+conversation later: ``pick_up`` runs when capacity frees up or the person comes online.
+
+With nobody available it waits in its department's queue (the triage's department, else its
+topic's department), else in the organisation's general queue (no department, no assignee).
+
+Every decision is a ``ConversationEvent`` saying why ("routed to Sam: knows 'refund',
+3 open of 10"). Batches cost a fixed number of queries: candidates are read once per
+organisation and their load is counted in memory as the batch assigns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from cluetrain.inbox.business_hours import BusinessHours, InvalidBusinessHours
+from cluetrain.inbox.models import (
+    Availability,
+    Conversation,
+    ConversationEvent,
+    Expertise,
+    ServiceLevel,
+    Status,
+)
+from cluetrain.inbox.models.conversations import ACTIVE
+from cluetrain.organizations.models import Department, Membership, Person
+from cluetrain.organizations.policy import RULES, Permission
+from cluetrain.organizations.roles import Role
+
+DECLARED_WEIGHT = 3.0
+DEPARTMENT_WEIGHT = 1.0
+ONLINE_MINUTES = 5
+HEARTBEAT_SECONDS = 60
+DEFAULT_DAY = (dt.time(9), dt.time(17))
+# Conversations ``reroute_unclaimed`` tries per run; the next run takes the rest.
+REROUTE_BATCH = 500
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_INBOX_ROLES = [role.value for role in RULES[Permission.WORK_INBOX]]
+# Who hears about a conversation nobody holds and no department answers.
+_INBOX_LEADS = [Role.DIRECTOR.value, Role.COORDINATOR.value]
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One person who works the inbox, as routing sees them during one batch."""
+
+    membership_id: int
+    person_id: int
+    name: str
+    departments: frozenset[int]
+    expertise: dict[str, tuple[bool, float]]
+    capacity: int
+    open: int
+    last_assigned_at: dt.datetime | None
+    available: bool
+    why_not: str = ""
+    assigned: int = 0
+
+    def fit(self, topic: str, department_id: int | None) -> tuple[float, list[str]]:
+        """How well they fit, and the reasons in words."""
+        score, reasons = 0.0, []
+        declared, learned = self.expertise.get(topic, (False, 0.0)) if topic else (False, 0.0)
+        if declared:
+            score += DECLARED_WEIGHT
+            reasons.append(f"knows '{topic}'")
+        if learned > 0:
+            score += learned
+            if not declared:
+                reasons.append(f"has resolved '{topic}' conversations")
+        if department_id is not None and department_id in self.departments:
+            score += DEPARTMENT_WEIGHT
+            reasons.append("in its department")
+        return round(score, 1), reasons
+
+
+def _working(availability: Availability, zone_name: str, now: dt.datetime) -> bool:
+    starts, ends = availability.day_starts, availability.day_ends
+    if starts is None or ends is None or starts == ends:
+        starts, ends = DEFAULT_DAY
+    try:
+        hours = BusinessHours(
+            zone=_zone(zone_name),
+            working_days=frozenset(int(d) for d in availability.working_days if d in "1234567"),
+            day_starts=starts,
+            day_ends=ends,
+        )
+    except InvalidBusinessHours:
+        return False
+    return hours.is_open(now)
+
+
+def _zone(name: str):  # type: ignore[no-untyped-def]
+    from cluetrain.inbox.business_hours import parse_time_zone
+
+    try:
+        return parse_time_zone(name)
+    except InvalidBusinessHours:
+        return parse_time_zone("UTC")
+
+
+def availability_of(availability: Availability, zone_name: str, now: dt.datetime) -> str:
+    """Why someone cannot take a conversation now ("" when they can, capacity aside)."""
+    if not availability.takes_conversations:
+        return "does not take conversations"
+    if availability.out_of_office_until and availability.out_of_office_until > now:
+        return "out of office"
+    online = availability.last_seen_at is not None and availability.last_seen_at >= now - (
+        dt.timedelta(minutes=ONLINE_MINUTES)
+    )
+    if not online and not _working(availability, zone_name, now):
+        return "off hours"
+    return ""
+
+
+@dataclass
+class Pool:
+    """The candidates of one organisation, loaded once, with their load kept in memory."""
+
+    organization_id: int
+    now: dt.datetime
+    candidates: list[Candidate]
+    topic_departments: dict[str, int] = field(default_factory=dict)
+    department_names: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls, organization_id: int, now: dt.datetime, *, only: Collection[int] | None = None
+    ) -> Pool:
+        """Everyone who works the inbox (or the memberships in ``only``): five queries."""
+        from cluetrain.triage.models import Topic
+
+        memberships = Membership.objects.filter(
+            organization_id=organization_id,
+            is_active=True,
+            person__is_active=True,
+            role_grants__role__in=_INBOX_ROLES,
+        )
+        if only is not None:
+            memberships = memberships.filter(pk__in=list(only))
+        rows = list(memberships.distinct().select_related("person", "availability").order_by("pk"))
+        ids = [m.pk for m in rows]
+        departments: dict[int, set[int]] = defaultdict(set)
+        for membership_id, department_id in Membership.departments.through.objects.filter(
+            membership_id__in=ids
+        ).values_list("membership_id", "department_id"):
+            departments[membership_id].add(department_id)
+        expertise: dict[int, dict[str, tuple[bool, float]]] = defaultdict(dict)
+        for membership_id, topic, declared, weight in Expertise.objects.filter(
+            membership_id__in=ids
+        ).values_list("membership_id", "topic", "declared", "weight"):
+            expertise[membership_id][topic] = (declared, weight)
+        load = dict(
+            Conversation.objects.filter(
+                organization_id=organization_id,
+                assignee_id__in=[m.person_id for m in rows],
+                status__in=ACTIVE,
+            )
+            .values_list("assignee_id")
+            .annotate(n=Count("id"))
+            .values_list("assignee_id", "n")
+        )
+        candidates = []
+        for m in rows:
+            try:
+                availability = m.availability
+            except Availability.DoesNotExist:
+                availability = Availability(membership=m)
+            open_count = load.get(m.person_id, 0)
+            why_not = availability_of(availability, m.person.time_zone, now)
+            candidates.append(
+                Candidate(
+                    membership_id=m.pk,
+                    person_id=m.person_id,
+                    name=m.person.full_name or m.person.email,
+                    departments=frozenset(departments[m.pk]),
+                    expertise=expertise[m.pk],
+                    capacity=availability.capacity,
+                    open=open_count,
+                    last_assigned_at=availability.last_assigned_at,
+                    available=not why_not,
+                    why_not=why_not,
+                )
+            )
+        topics = dict(
+            Topic.objects.filter(
+                organization_id=organization_id, department__isnull=False
+            ).values_list("slug", "department_id")
+        )
+        names = dict(
+            Department.objects.filter(organization_id=organization_id).values_list("id", "name")
+        )
+        return cls(organization_id, now, candidates, topics, names)
+
+    def queue_of(self, topic: str, department_id: int | None) -> int | None:
+        return department_id if department_id is not None else self.topic_departments.get(topic)
+
+    def choose(
+        self,
+        topic: str,
+        department_id: int | None,
+        *,
+        exclude: Collection[int] = (),
+        mind_capacity: bool = True,
+    ) -> tuple[Candidate, list[str]] | None:
+        """The best available expert (and why), or None."""
+        best = None
+        best_key: tuple = ()
+        for candidate in self.candidates:
+            if not candidate.available or candidate.person_id in exclude:
+                continue
+            if mind_capacity and candidate.open >= candidate.capacity:
+                continue
+            score, reasons = candidate.fit(topic, department_id)
+            if score <= 0:
+                continue
+            key = (
+                -score,
+                candidate.open,
+                candidate.last_assigned_at or _EPOCH,
+                candidate.membership_id,
+            )
+            if best is None or key < best_key:
+                best, best_key = (candidate, reasons), key
+        return best
+
+    def take(self, candidate: Candidate) -> None:
+        candidate.open += 1
+        candidate.assigned += 1
+        candidate.last_assigned_at = self.now
+
+    def reason(self, candidate: Candidate, reasons: list[str], department_id: int | None) -> str:
+        words = [
+            r.replace("its department", self.department_names.get(department_id or 0, "it"))
+            for r in reasons
+        ]
+        return (
+            f"routed to {candidate.name}: {', '.join(words)}, "
+            f"{candidate.open} open of {candidate.capacity}"
+        )
+
+    def queue_reason(self, topic: str, department_id: int | None) -> str:
+        subject = f"who knows '{topic}'" if topic else "who fits"
+        queue = self.department_names.get(department_id or 0)
+        where = f"the {queue} queue" if queue else "the general queue"
+        return f"nobody available {subject}; waits in {where}"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Where routing sent one conversation, and why."""
+
+    conversation_id: int
+    assignee_id: int | None
+    department_id: int | None
+    reason: str
+
+
+def _urgency(conversation: Conversation) -> tuple:
+    # Most urgent first, so when capacity is short the tightest deadlines get people.
+    due = conversation.due_at
+    return (due is None, due or _EPOCH, conversation.first_message_at, conversation.pk or 0)
+
+
+def do_route(
+    conversations: Sequence[Conversation],
+    *,
+    now: dt.datetime | None = None,
+    actor: Person | None = None,
+    kind: str = "routed",
+    exclude: dict[int, int] | None = None,
+) -> list[Decision]:
+    """Route conversations nobody holds (batch-friendly: the triage pipeline calls it for each
+    batch of new conversations).
+
+    ``exclude`` maps a conversation id to a person it must not go to (a re-route away from
+    them). Queries: five per organisation, then one UPDATE per person (and per queue), one
+    insert of the events and one update per person's ``last_assigned_at``.
+    """
+    now = now or timezone.now()
+    exclude = exclude or {}
+    waiting = [c for c in conversations if c.assignee_id is None and c.status != Status.RESOLVED]
+    by_org: dict[int, list[Conversation]] = defaultdict(list)
+    for c in waiting:
+        by_org[c.organization_id].append(c)
+    decisions: list[Decision] = []
+    for organization_id, group in by_org.items():
+        pool = Pool.load(organization_id, now)
+        for c in sorted(group, key=_urgency):
+            skip = {exclude[c.pk]} if c.pk in exclude else set()
+            chosen = pool.choose(c.topic, c.department_id, exclude=skip)
+            if chosen is not None:
+                candidate, reasons = chosen
+                pool.take(candidate)
+                reason = pool.reason(candidate, reasons, c.department_id)
+                decisions.append(Decision(c.pk, candidate.person_id, c.department_id, reason))
+            else:
+                queue = pool.queue_of(c.topic, c.department_id)
+                decisions.append(Decision(c.pk, None, queue, pool.queue_reason(c.topic, queue)))
+        _record(pool, group, decisions[-len(group) :], now, actor, kind)
+    return decisions
+
+
+def _record(
+    pool: Pool,
+    conversations: Sequence[Conversation],
+    decisions: Sequence[Decision],
+    now: dt.datetime,
+    actor: Person | None,
+    kind: str,
+) -> None:
+    by_id = {c.pk: c for c in conversations}
+    groups: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
+    for d in decisions:
+        groups[(d.assignee_id, d.department_id)].append(d.conversation_id)
+    taken: set[int] = set()
+    for (assignee_id, department_id), ids in groups.items():
+        # Only still-unassigned rows: someone may have taken one by hand meanwhile.
+        rows = Conversation.objects.filter(pk__in=ids, assignee__isnull=True)
+        if assignee_id is not None:
+            rows.update(assignee_id=assignee_id, assigned_at=now, department_id=department_id)
+            taken.update(ids)
+        else:
+            rows.exclude(department_id=department_id).update(department_id=department_id)
+    for d in decisions:
+        c = by_id[d.conversation_id]
+        c.department_id = d.department_id
+        if d.assignee_id is not None:
+            c.assignee_id, c.assigned_at = d.assignee_id, now
+    ConversationEvent.objects.bulk_create(
+        [
+            ConversationEvent(
+                conversation_id=d.conversation_id,
+                actor=actor,
+                kind=kind,
+                detail={
+                    "to": d.assignee_id,
+                    "department": d.department_id,
+                    "reason": d.reason,
+                },
+            )
+            for d in decisions
+        ],
+        batch_size=1000,
+    )
+    for candidate in pool.candidates:
+        if candidate.assigned:
+            _stamp_assigned(candidate.membership_id, now)
+            candidate.assigned = 0
+
+
+def _stamp_assigned(membership_id: int, now: dt.datetime) -> None:
+    if not Availability.objects.filter(membership_id=membership_id).update(last_assigned_at=now):
+        Availability.objects.get_or_create(
+            membership_id=membership_id, defaults={"last_assigned_at": now}
+        )
+
+
+# -- Picking up waiting conversations -----------------------------------------------------
+
+
+def pick_up(
+    membership: Membership, now: dt.datetime | None = None, *, present: bool = False
+) -> int:
+    """Give a person the most urgent waiting conversations they fit, up to their capacity;
+    returns how many.
+
+    Called when capacity frees up (one of theirs resolved or reassigned) and when they come
+    online (``do_heartbeat``). ``present`` says they are acting right now, so working hours
+    and the online window are not asked. Each conversation is claimed with a conditional
+    UPDATE (``assignee IS NULL``), so two pick-ups never take the same one.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # One pick-up per person at a time, so two cannot both fill the same free capacity.
+        Availability.objects.get_or_create(membership_id=membership.pk)
+        list(Availability.objects.select_for_update().filter(membership_id=membership.pk))
+        pool = Pool.load(membership.organization_id, now, only=[membership.pk])
+        if not pool.candidates:
+            return 0
+        me = pool.candidates[0]
+        if present and me.why_not == "off hours":
+            me.available, me.why_not = True, ""
+        spare = me.capacity - me.open
+        if not me.available or spare <= 0:
+            return 0
+        topics = [topic for topic, (declared, weight) in me.expertise.items() if declared or weight]
+        fits = Q(topic__in=topics) | Q(department_id__in=list(me.departments))
+        if not topics and not me.departments:
+            return 0
+        waiting = list(
+            Conversation.objects.filter(
+                fits, organization_id=membership.organization_id, assignee__isnull=True
+            )
+            .filter(status__in=ACTIVE)
+            .order_by(F("due_at").asc(nulls_last=True), "first_message_at", "id")[: spare * 3]
+        )
+        events = []
+        for c in waiting:
+            if me.open >= me.capacity:
+                break
+            won = Conversation.objects.filter(pk=c.pk, assignee__isnull=True).update(
+                assignee_id=me.person_id, assigned_at=now
+            )
+            if won != 1:
+                continue  # someone else took it first
+            pool.take(me)
+            _, reasons = me.fit(c.topic, c.department_id)
+            reason = pool.reason(me, reasons, c.department_id).replace("routed to", "picked up by")
+            events.append(
+                ConversationEvent(
+                    conversation_id=c.pk,
+                    kind="picked_up",
+                    detail={"to": me.person_id, "reason": reason},
+                )
+            )
+        ConversationEvent.objects.bulk_create(events)
+        if events:
+            _stamp_assigned(me.membership_id, now)
+    return len(events)
+
+
+def pick_up_person(person: Person, organization_id: int, *, present: bool = False) -> int:
+    """``pick_up`` for a person in an organisation (0 when they are not a member)."""
+    membership = Membership.objects.filter(
+        person=person, organization_id=organization_id, is_active=True
+    ).first()
+    return pick_up(membership, present=present) if membership else 0
+
+
+def do_heartbeat(membership: Membership, now: dt.datetime | None = None) -> int:
+    """The person is here (the inbox page pings, or they signed in): note it at most once a
+    minute, and when noted, let them pick up waiting conversations. Returns how many."""
+    now = now or timezone.now()
+    Availability.objects.get_or_create(membership_id=membership.pk)
+    noted = Availability.objects.filter(
+        Q(last_seen_at__isnull=True)
+        | Q(last_seen_at__lt=now - dt.timedelta(seconds=HEARTBEAT_SECONDS)),
+        membership_id=membership.pk,
+    ).update(last_seen_at=now)
+    if not noted:
+        return 0
+    return pick_up(membership, now)
+
+
+# -- Learning, re-routing, queues -----------------------------------------------------------
+
+
+def learn_from_resolution(conversation: Conversation, person: Person) -> None:
+    """The person resolved a conversation on a topic: they know it a little better.
+
+    Each resolution adds ``1 / (1 + weight)``, so the weight grows like a square root: twenty
+    resolutions count for about as much as a declared topic and a half.
+    """
+    if not conversation.topic:
+        return
+    membership = Membership.objects.filter(
+        person=person, organization_id=conversation.organization_id, is_active=True
+    ).first()
+    if membership is None:
+        return
+    expertise, _ = Expertise.objects.get_or_create(membership=membership, topic=conversation.topic)
+    Expertise.objects.filter(pk=expertise.pk).update(weight=F("weight") + 1.0 / (1.0 + F("weight")))
+
+
+def queue_people(organization_id: int, department_id: int | None) -> list[Person]:
+    """Who hears about a conversation nobody holds: its department's people who work the
+    inbox, else the organisation's directors and coordinators."""
+    people = Person.objects.filter(
+        is_active=True,
+        memberships__organization_id=organization_id,
+        memberships__is_active=True,
+    )
+    if department_id is not None:
+        found = list(
+            people.filter(
+                memberships__departments=department_id,
+                memberships__role_grants__role__in=_INBOX_ROLES,
+            ).distinct()
+        )
+        if found:
+            return found
+    return list(people.filter(memberships__role_grants__role__in=_INBOX_LEADS).distinct())
+
+
+def reroute_unclaimed(now: dt.datetime, levels: Iterable[ServiceLevel] | None = None) -> int:
+    """Route again what waited unclaimed longer than its service level's
+    ``reroute_after_minutes`` (business time); returns how many moved.
+
+    Held by someone who has not opened it (still new) → to the next best person, or back to
+    its queue. Waiting in a queue → to anyone now available; left alone when there is still
+    nobody, so a night in the queue is not a line of events a minute.
+    """
+    from cluetrain.inbox.sla import _within, hours_of
+
+    levels = list(ServiceLevel.objects.all() if levels is None else levels)
+    if not levels:
+        return 0
+
+    def cutoff(level: ServiceLevel) -> dt.datetime:
+        return hours_of(level).add(now, -level.reroute_after_minutes)
+
+    unclaimed = Conversation.objects.filter(status=Status.NEW, first_response_at__isnull=True)
+    held = list(
+        unclaimed.filter(_within(levels, "assigned_at", cutoff), assignee__isnull=False).order_by(
+            "assigned_at"
+        )[:REROUTE_BATCH]
+    )
+    queued = list(
+        unclaimed.filter(
+            _within(levels, "first_message_at", cutoff),
+            assignee__isnull=True,
+        ).order_by(F("due_at").asc(nulls_last=True), "first_message_at")[:REROUTE_BATCH]
+    )
+    moved = 0
+    if held:
+        before = {c.pk: c.assignee_id for c in held}
+        # Release each only if it is still theirs and still unclaimed.
+        released = []
+        for c in held:
+            if Conversation.objects.filter(
+                pk=c.pk,
+                assignee_id=c.assignee_id,
+                status=Status.NEW,
+                first_response_at__isnull=True,
+            ).update(assignee=None, assigned_at=None):
+                c.assignee_id, c.assigned_at = None, None
+                released.append(c)
+        decisions = do_route(
+            released, now=now, kind="rerouted", exclude={c.pk: before[c.pk] for c in released}
+        )
+        moved += len(decisions)
+    if queued:
+        pools: dict[int, bool] = {}
+        for c in queued:
+            if c.organization_id not in pools:
+                pool = Pool.load(c.organization_id, now)
+                pools[c.organization_id] = any(
+                    x.available and x.open < x.capacity for x in pool.candidates
+                )
+        hopeful = [c for c in queued if pools[c.organization_id]]
+        if hopeful:
+            # Route in memory first; record only those that found someone.
+            moved += _route_if_found(hopeful, now)
+    return moved
+
+
+def _route_if_found(conversations: list[Conversation], now: dt.datetime) -> int:
+    found = 0
+    by_org: dict[int, list[Conversation]] = defaultdict(list)
+    for c in conversations:
+        by_org[c.organization_id].append(c)
+    for organization_id, group in by_org.items():
+        pool = Pool.load(organization_id, now)
+        chosen_rows, decisions = [], []
+        for c in sorted(group, key=_urgency):
+            chosen = pool.choose(c.topic, c.department_id)
+            if chosen is None:
+                continue
+            candidate, reasons = chosen
+            pool.take(candidate)
+            reason = pool.reason(candidate, reasons, c.department_id)
+            chosen_rows.append(c)
+            decisions.append(Decision(c.pk, candidate.person_id, c.department_id, reason))
+        if decisions:
+            _record(pool, chosen_rows, decisions, now, None, "rerouted")
+            found += len(decisions)
+    return found
+
+
+def route_one(conversation: Conversation, actor: Person | None = None) -> Decision | None:
+    """Route a single conversation (after a correction moved it to another department)."""
+    decisions = do_route([conversation], actor=actor)
+    return decisions[0] if decisions else None
