@@ -113,16 +113,23 @@ def do_set_status(person: Person, conversations: Targets, status: str) -> int:
         for c in changed:
             c.status, c.resolved_at = status, resolved_at
         if status == Status.RESOLVED:
-            _resolved_hooks(organization, changed, now)
+            _resolved_hooks(person, organization, changed)
     return len(changed)
 
 
-def _resolved_hooks(organization: Organization, resolved: list[Conversation], now: datetime) -> None:
+def _resolved_hooks(
+    person: Person, organization: Organization, resolved: list[Conversation]
+) -> None:
     from cluetrain.inbox import routing, sla
 
+    holders = {
+        p.pk: p
+        for p in Person.objects.filter(pk__in={c.assignee_id for c in resolved} - {None})
+    }
     for conversation in resolved:
-        sla.on_resolved(conversation, now)
-        routing.learn_from_resolution(conversation)
+        sla.on_resolved(conversation)
+        # Whoever held it did the work and learns the topic; else the person resolving it.
+        routing.learn_from_resolution(conversation, holders.get(conversation.assignee_id, person))
     _free_capacity(organization, {c.assignee_id for c in resolved} - {None})
 
 
