@@ -151,22 +151,24 @@ def words(text: str) -> list[str]:
 
 
 def parse_terms(q: str) -> list[Term]:
-    """The words and "quoted phrases" of a search box; an unclosed quote quotes to the end."""
+    """The words and "quoted phrases" of a search box; an unclosed quote quotes to the end.
+    The last word, when typed bare and at least PREFIX_MIN long, also matches as a prefix."""
     terms: list[Term] = []
+    last_bare = False
     for index, part in enumerate(q.split('"')):
         found = words(part)
         if not found:
             continue
-        if index % 2:  # inside quotes
+        quoted = bool(index % 2)
+        if quoted:
             terms.append(Term(tuple(found[:MAX_TERMS])))
         else:
             terms += [Term((word,)) for word in found]
-    terms = terms[:MAX_TERMS]
-    if terms:
-        last = terms[-1]
-        ends_inside_word = q.rstrip() == q and not q.endswith('"')
-        if len(last.words) == 1 and len(last.words[0]) >= PREFIX_MIN and ends_inside_word:
-            terms[-1] = Term(last.words, prefix=True)
+        last_bare = not quoted
+    if len(terms) > MAX_TERMS:
+        terms, last_bare = terms[:MAX_TERMS], False
+    if terms and last_bare and len(terms[-1].words[0]) >= PREFIX_MIN:
+        terms[-1] = Term(terms[-1].words, prefix=True)
     return terms
 
 
