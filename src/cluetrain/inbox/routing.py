@@ -182,7 +182,7 @@ class Pool:
         candidates = []
         for m in rows:
             try:
-                availability = m.availability
+                availability = m.availability  # type: ignore[attr-defined]
             except Availability.DoesNotExist:
                 availability = Availability(membership=m)
             open_count = load.get(m.person_id, 0)
@@ -332,15 +332,13 @@ def _record(
     groups: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
     for d in decisions:
         groups[(d.assignee_id, d.department_id)].append(d.conversation_id)
-    taken: set[int] = set()
     for (assignee_id, department_id), ids in groups.items():
         # Only still-unassigned rows: someone may have taken one by hand meanwhile.
         rows = Conversation.objects.filter(pk__in=ids, assignee__isnull=True)
         if assignee_id is not None:
             rows.update(assignee_id=assignee_id, assigned_at=now, department_id=department_id)
-            taken.update(ids)
         else:
-            rows.exclude(department_id=department_id).update(department_id=department_id)
+            rows.filter(~Q(department_id=department_id)).update(department_id=department_id)
     for d in decisions:
         c = by_id[d.conversation_id]
         c.department_id = d.department_id
@@ -533,7 +531,7 @@ def reroute_unclaimed(now: dt.datetime, levels: Iterable[ServiceLevel] | None = 
     )
     moved = 0
     if held:
-        before = {c.pk: c.assignee_id for c in held}
+        before = {c.pk: c.assignee_id for c in held if c.assignee_id is not None}
         # Release each only if it is still theirs and still unclaimed.
         released = []
         for c in held:
@@ -546,7 +544,10 @@ def reroute_unclaimed(now: dt.datetime, levels: Iterable[ServiceLevel] | None = 
                 c.assignee_id, c.assigned_at = None, None
                 released.append(c)
         decisions = do_route(
-            released, now=now, kind="rerouted", exclude={c.pk: before[c.pk] for c in released}
+            released,
+            now=now,
+            kind="rerouted",
+            exclude={c.pk: before[c.pk] for c in released if c.pk in before},
         )
         moved += len(decisions)
     if queued:

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
@@ -186,13 +186,19 @@ def _store(conversations: Sequence[Conversation]) -> None:
     table = Conversation._meta.db_table
     columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in CLOCK_FIELDS)
     sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608 - names are ours
-    fields = [Conversation._meta.get_field(name) for name in CLOCK_FIELDS]
+    fields = [_concrete(name) for name in CLOCK_FIELDS]
     rows = [
         [f.get_db_prep_value(getattr(c, f.name), connection) for f in fields] + [c.pk]
         for c in conversations
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def _concrete(name: str) -> models.Field:
+    found = Conversation._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found
 
 
 # -- Timers --------------------------------------------------------------------------------
@@ -287,7 +293,7 @@ def _within(levels: Iterable[ServiceLevel], field: str, limit_of) -> Q:  # type:
     """Conversations whose ``field`` is at or before ``limit_of(level)`` under their own
     service level (a department's, else their organisation's)."""
     levels = list(levels)
-    with_own = {}
+    with_own: dict[int, list[int]] = {}
     for level in levels:
         if level.department_id is not None:
             with_own.setdefault(level.organization_id, []).append(level.department_id)

@@ -44,11 +44,11 @@ def examples_of(organization_id: int) -> tuple[list[Example], int]:
     for message_id, text, field, label in rows.iterator(chunk_size=2000):
         count += 1
         # A message deleted since keeps its example under its text.
-        key = message_id if message_id is not None else ("text", text)
+        key: object = message_id if message_id is not None else ("text", text)
         latest[(key, field)] = (text, label)
     grouped: dict[object, tuple[str, dict[str, str]]] = {}
-    for (key, field), (text, label) in latest.items():
-        grouped.setdefault(key, (text, {}))[1][field] = label
+    for (owner, field), (text, label) in latest.items():
+        grouped.setdefault(owner, (text, {}))[1][field] = label
     return list(grouped.values()), count
 
 

@@ -112,6 +112,8 @@ def _current(message: Message, field: Field) -> str:
 
 
 def _is_latest_inbound(message: Message) -> bool:
+    if message.conversation_id is None:
+        return False
     latest = (
         Message.objects.filter(conversation_id=message.conversation_id, direction=Direction.INBOUND)
         .order_by("-created_at", "-id")
