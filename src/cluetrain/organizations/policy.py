@@ -37,6 +37,7 @@ class Permission(StrEnum):
     REVIEW_POSTS = "review posts"
     DECLARE_INCIDENT = "declare an incident"
     WORK_INBOX = "work the inbox"
+    MANAGE_INBOX = "set the inbox's service levels, topics and routing"
     MANAGE_ACADEMY = "manage the academy"
     VIEW_INSIGHTS = "view insights"
 
@@ -57,6 +58,7 @@ RULES: dict[Permission, frozenset[Role]] = {
     Permission.REVIEW_POSTS: frozenset({Role.DIRECTOR, Role.COORDINATOR, Role.MENTOR}),
     Permission.DECLARE_INCIDENT: frozenset({Role.DIRECTOR, Role.COORDINATOR, Role.OPERATIONS}),
     Permission.WORK_INBOX: _EVERY_ROLE - {Role.MANAGER},
+    Permission.MANAGE_INBOX: _LEADS | {Role.COORDINATOR},
     Permission.MANAGE_ACADEMY: frozenset({Role.DIRECTOR, Role.COORDINATOR, Role.MENTOR}),
     Permission.VIEW_INSIGHTS: frozenset(
         {Role.ADMIN, Role.DIRECTOR, Role.COORDINATOR, Role.MANAGER, Role.MENTOR}
