@@ -77,8 +77,10 @@ def test_outsiders_and_managers_cannot_work_the_inbox(cast: Cast, manager: Perso
         with pytest.raises(NotAllowed):
             services.do_tag(person, c, "vip")
     c.refresh_from_db()
-    assert c.status == Status.NEW and c.assignee is None
-    assert not c.notes.exists() and not c.tags.exists()
+    assert c.status == Status.NEW
+    assert c.assignee is None
+    assert not c.notes.exists()
+    assert not c.tags.exists()
 
 
 def test_assigning_to_a_colleague_opens_it_and_tells_them(cast: Cast) -> None:
@@ -270,7 +272,8 @@ def test_saved_views_are_private_unless_shared(cast: Cast) -> None:
     assert private not in seen
     # Saving the same name again replaces the person's own view.
     again = services.do_save_view(cast.member, cast.acme, "My urgent", {"urgency": "urgent"})
-    assert again.pk == mine.pk and again.filters == {"urgency": "urgent"}
+    assert again.pk == mine.pk
+    assert again.filters == {"urgency": "urgent"}
 
 
 def test_only_the_owner_or_a_director_deletes_a_view(cast: Cast) -> None:

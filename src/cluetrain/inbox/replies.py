@@ -25,6 +25,7 @@ Choices made here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -230,7 +231,7 @@ def _answered(
     conversation: Conversation,
     post: Post,
     status_after: str,
-    now: timezone.datetime,
+    now: datetime,
     warnings: list[personal_data.Repeated],
 ) -> None:
     from cluetrain.inbox import sla
@@ -276,9 +277,7 @@ def sync_reply_ids(messages: list[Message]) -> int:
     waiting = {
         m.post_id: m
         for m in messages
-        if m.direction == Direction.OUTBOUND
-        and m.post_id
-        and m.external_id.startswith(PLACEHOLDER)
+        if m.direction == Direction.OUTBOUND and m.post_id and m.external_id.startswith(PLACEHOLDER)
     }
     if not waiting:
         return 0

@@ -106,7 +106,10 @@ def do_set_status(person: Person, conversations: Targets, status: str) -> int:
         )
         ConversationEvent.objects.bulk_create(
             ConversationEvent(
-                conversation=c, actor=person, kind="status", detail={"from": previous[c.pk], "to": status}
+                conversation=c,
+                actor=person,
+                kind="status",
+                detail={"from": previous[c.pk], "to": status},
             )
             for c in changed
         )
@@ -123,13 +126,14 @@ def _resolved_hooks(
     from cluetrain.inbox import routing, sla
 
     holders = {
-        p.pk: p
-        for p in Person.objects.filter(pk__in={c.assignee_id for c in resolved} - {None})
+        p.pk: p for p in Person.objects.filter(pk__in={c.assignee_id for c in resolved} - {None})
     }
     for conversation in resolved:
         sla.on_resolved(conversation)
         # Whoever held it did the work and learns the topic; else the person resolving it.
-        routing.learn_from_resolution(conversation, holders.get(conversation.assignee_id, person))
+        routing.learn_from_resolution(
+            conversation, holders.get(conversation.assignee_id or 0, person)
+        )
     _free_capacity(organization, {c.assignee_id for c in resolved} - {None})
 
 
@@ -153,8 +157,7 @@ def _free_capacity(organization: Organization, person_ids: set[int | None]) -> N
 def check_assignee(organization: Organization, assignee: Person) -> None:
     if not policy.can(assignee, organization, Permission.WORK_INBOX):
         raise ServiceError(
-            f"{assignee.full_name or assignee.email} cannot work the inbox of "
-            f"{organization.name}.",
+            f"{assignee.full_name or assignee.email} cannot work the inbox of {organization.name}.",
             code="assignee",
         )
 
@@ -421,7 +424,9 @@ def snooze_choices(now: datetime, zone: Any) -> dict[str, datetime]:
 BULK_ACTIONS = ("status", "resolve", "assign", "claim", "department", "tag", "untag", "snooze")
 
 
-def chosen(person: Person, organization: Organization, ids: Iterable[int | str]) -> list[Conversation]:
+def chosen(
+    person: Person, organization: Organization, ids: Iterable[int | str]
+) -> list[Conversation]:
     """The conversations of ``ids``; every one must be the organisation's."""
     require_inbox(person, organization)
     wanted: set[int] = set()
@@ -489,7 +494,9 @@ def parse_moment(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ServiceError("Give the time as YYYY-MM-DDTHH:MM with its offset.", code="when") from exc
+        raise ServiceError(
+            "Give the time as YYYY-MM-DDTHH:MM with its offset.", code="when"
+        ) from exc
     if timezone.is_naive(moment):
         raise ServiceError("A time must carry its time zone.", code="when")
     return moment

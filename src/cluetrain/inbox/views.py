@@ -43,7 +43,7 @@ from cluetrain.inbox.services import (
 )
 from cluetrain.listening.models import Direction, Message
 from cluetrain.organizations.decorators import member_required
-from cluetrain.organizations.models import Department
+from cluetrain.organizations.models import Department, Membership
 from cluetrain.organizations.requests import MemberRequest
 from cluetrain.publishing import limits
 
@@ -71,6 +71,11 @@ class Queue:
     name: str
     query: str
     count: str = ""
+
+
+def is_htmx(request: MemberRequest) -> bool:
+    """Asked by htmx (a pane to swap), not by a full page load."""
+    return request.headers.get("HX-Request") == "true"
 
 
 def _now_timers(rows: list[Conversation]) -> None:
@@ -139,7 +144,7 @@ def index(request: MemberRequest) -> HttpResponse:
         conversation = _conversation(request, int(open_id), missing_ok=True)
         if conversation is not None:
             context.update(conversation_context(request, conversation))
-    if request.htmx and request.htmx.target == "inbox-list":
+    if is_htmx(request) and request.headers.get("HX-Target") == "inbox-list":
         return render(request, "inbox/_list.html", context)
     return render(request, "inbox/index.html", context)
 
@@ -182,17 +187,17 @@ def queue_counts(request: MemberRequest) -> HttpResponse:
     views = list(visible_views(person, organization).select_related("owner")[:30])
     counted = []
     for queue in shown:
-        count = queues.count_conversations(organization, person, parse_filters(_qd(queue.query)))
-        counted.append(Queue(queue.key, queue.name, queue.query, str(count)))
+        found = queues.count_conversations(organization, person, parse_filters(_qd(queue.query)))
+        counted.append(Queue(queue.key, queue.name, queue.query, str(found)))
     saved = []
     for view in views:
         try:
-            count = str(
+            shown_count = str(
                 queues.count_conversations(organization, person, parse_filters(view.filters))
             )
         except ServiceError:
-            count = "?"
-        saved.append((view, count))
+            shown_count = "?"
+        saved.append((view, shown_count))
     return render(
         request,
         "inbox/_queues.html",
@@ -207,21 +212,28 @@ def _qd(query: str) -> Any:
 
 
 def _people(request: MemberRequest) -> list[dict[str, Any]]:
-    """Colleagues for the assignee picker and @mentions (names are escaped by json_script)."""
-    from cluetrain.organizations import policy
-    from cluetrain.organizations.policy import Permission
+    """Colleagues for the assignee picker and @mentions (names are escaped by json_script),
+    with whether each may work the inbox (two queries, whatever the number of people)."""
+    from cluetrain.organizations.policy import RULES, Permission
 
-    found = []
-    for person in colleagues(request.organization)[:PEOPLE_SHOWN]:
-        found.append(
-            {
-                "id": person.pk,
-                "name": person.full_name or person.email,
-                "handle": mention_handle(person),
-                "inbox": policy.can(person, request.organization, Permission.WORK_INBOX),
-            }
-        )
-    return found
+    found = list(colleagues(request.organization)[:PEOPLE_SHOWN])
+    workers = set(
+        Membership.objects.filter(
+            organization=request.organization,
+            is_active=True,
+            person__in=[p.pk for p in found],
+            role_grants__role__in=list(RULES[Permission.WORK_INBOX]),
+        ).values_list("person_id", flat=True)
+    )
+    return [
+        {
+            "id": person.pk,
+            "name": person.full_name or person.email,
+            "handle": mention_handle(person),
+            "inbox": person.pk in workers,
+        }
+        for person in found
+    ]
 
 
 @member_required
@@ -340,7 +352,7 @@ def _chips(conversation: Conversation, latest: Message | None) -> list[dict[str,
 def conversation(request: MemberRequest, pk: int) -> HttpResponse:
     """The conversation pane (htmx), or the whole page with it open."""
     found = get_conversation(request, pk)
-    if not request.htmx:
+    if not is_htmx(request):
         from django.shortcuts import redirect
 
         return redirect(f"/inbox/?c={found.pk}")

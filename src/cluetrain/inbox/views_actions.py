@@ -19,7 +19,7 @@ from cluetrain.guidelines.services import check_text
 from cluetrain.inbox import replies, services
 from cluetrain.inbox.filters import parse_filters
 from cluetrain.inbox.models import SavedReply, SavedView, Status
-from cluetrain.inbox.views import get_conversation, render_pane
+from cluetrain.inbox.views import get_conversation, is_htmx, render_pane
 from cluetrain.listening.models import Message
 from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.models import Department
@@ -28,19 +28,16 @@ from cluetrain.publishing import limits
 from cluetrain.voices.models import Voice
 
 
-def _pane_after(
-    request: MemberRequest, pk: int, act: Any, said: str = "", **extra: Any
-) -> HttpResponse:
+def _pane_after(request: MemberRequest, pk: int, act: Any, **extra: Any) -> HttpResponse:
     """Run ``act(conversation)``; answer with the pane saying what happened or the refusal."""
     conversation = get_conversation(request, pk)
     try:
-        said = act(conversation) or said
-        error = ""
+        said, error = act(conversation) or "", ""
     except ServiceError as exc:
         said, error = "", exc.message
     conversation = get_conversation(request, pk)
     response = render_pane(request, conversation, {"said": said, "error": error, **extra})
-    if not request.htmx:
+    if not is_htmx(request):
         return redirect(f"/inbox/?c={pk}")
     return response
 
@@ -89,9 +86,7 @@ def _int(value: str) -> int:
 @require_POST
 @member_required
 def claim(request: MemberRequest, pk: int) -> HttpResponse:
-    return _pane_after(
-        request, pk, lambda c: services.do_claim(request.user, c) and "It is yours."
-    )
+    return _pane_after(request, pk, lambda c: services.do_claim(request.user, c) and "It is yours.")
 
 
 @require_POST
@@ -150,7 +145,9 @@ def ask(request: MemberRequest, pk: int) -> HttpResponse:
     def act(conversation: Any) -> str:
         from cluetrain.inbox import questions
 
-        question = questions.do_ask(request.user, conversation.organization, text, conversation=conversation)
+        question = questions.do_ask(
+            request.user, conversation.organization, text, conversation=conversation
+        )
         who = question.routed_to.full_name if question.routed_to else "the team"
         return f"Asked; {who} will see it."
 
@@ -183,7 +180,9 @@ def correct(request: MemberRequest, pk: int) -> HttpResponse:
 
 def _voice(request: MemberRequest, conversation: Any) -> Voice | None:
     return (
-        Voice.objects.filter(organization=request.organization, pk=_int(request.POST.get("voice", "")))
+        Voice.objects.filter(
+            organization=request.organization, pk=_int(request.POST.get("voice", ""))
+        )
         .select_related("owner", "organization")
         .first()
     )
@@ -193,7 +192,7 @@ def _voice(request: MemberRequest, conversation: Any) -> Voice | None:
 @member_required
 def reply(request: MemberRequest, pk: int) -> HttpResponse:
     text = request.POST.get("text", "")
-    kept = {
+    kept: dict[str, Any] = {
         "reply_text": text,
         "reply_voice": _int(request.POST.get("voice", "")),
         "override_reason": request.POST.get("override_reason", ""),
@@ -259,7 +258,7 @@ def bulk(request: MemberRequest) -> HttpResponse:
         said, error = f"{count} conversation{'s' if count != 1 else ''} changed.", ""
     except ServiceError as exc:
         said, error = "", exc.message
-    if request.htmx:
+    if is_htmx(request):
         response = render(request, "inbox/_said.html", {"said": said, "error": error})
         response["HX-Trigger"] = "inbox:refresh"
         return response
