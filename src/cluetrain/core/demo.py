@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from cluetrain.core import demo_inbox
 from cluetrain.organizations.models import Department, Membership, Organization, Person
 from cluetrain.organizations.roles import Role
 from cluetrain.organizations.services import do_add_member
@@ -197,6 +198,7 @@ def load_demo() -> Organization:
     _sample_posts(organization, people)
     _news_feed_and_a_review(organization, departments["Marketing"], people)
     _second_client(people["aisha"])
+    demo_inbox.load(organization)
     return organization
 
 
