@@ -247,3 +247,68 @@ def test_the_live_reply_check_takes_any_text(cast: Cast, text: str) -> None:
         assert "personal data" in html
     if text:
         assert "/ 500" in html
+
+
+def test_one_click_on_a_triage_chip_corrects_it_and_teaches_the_model(cast: Cast) -> None:
+    from cluetrain.triage.models import Correction
+
+    c = make_conversation(cast.acme, "Where is my refund?", intent="complaint")
+    message = c.messages.get()
+    pane = cast.client(cast.member).get(f"/inbox/c/{c.pk}/", **HTMX).content.decode()
+    assert "Intent: complaint" in pane
+    assert '"value": "question"' in pane
+    html = (
+        cast.client(cast.member)
+        .post(
+            f"/inbox/c/{c.pk}/correct/",
+            {"field": "intent", "value": "question", "message": message.pk},
+            **HTMX,
+        )
+        .content.decode()
+    )
+    assert "Intent: question" in html
+    assert "the triage learns from it" in html
+    correction = Correction.objects.get(message=message)
+    assert (correction.old_value, correction.new_value) == ("complaint", "question")
+    c.refresh_from_db()
+    assert c.intent == "question"
+
+
+def test_a_chip_cannot_be_set_to_nonsense(cast: Cast) -> None:
+    c = make_conversation(cast.acme)
+    html = (
+        cast.client(cast.member)
+        .post(
+            f"/inbox/c/{c.pk}/correct/",
+            {"field": "intent", "value": "<script>", "message": c.messages.get().pk},
+            **HTMX,
+        )
+        .content.decode()
+    )
+    assert 'role="alert"' in html
+    assert "<script>" not in html.split('role="alert"')[1][:300]
+
+
+def test_asking_a_colleague_from_the_conversation(cast: Cast) -> None:
+    from cluetrain.inbox.models import Question
+
+    c = make_conversation(cast.acme, topic="refunds")
+    html = (
+        cast.client(cast.member)
+        .post(f"/inbox/c/{c.pk}/ask/", {"question": "Do we refund <b>twice</b>?"}, **HTMX)
+        .content.decode()
+    )
+    assert "Asked;" in html
+    question = Question.objects.get(conversation=c)
+    assert question.asked_by == cast.member
+    assert "Do we refund &lt;b&gt;twice&lt;/b&gt;?" in html
+
+
+def test_staff_see_conversations_in_the_admin(cast: Cast) -> None:
+    c = hostile_conversation(cast)
+    services.do_add_note(cast.member, c, "a note")
+    client = cast.client(cast.admin)
+    assert client.get("/admin/inbox/conversation/").status_code == 200
+    page = client.get(f"/admin/inbox/conversation/{c.pk}/change/")
+    assert page.status_code == 200
+    assert b"<script>alert(" not in page.content

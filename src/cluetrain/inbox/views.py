@@ -46,6 +46,8 @@ from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.models import Department, Membership
 from cluetrain.organizations.requests import MemberRequest
 from cluetrain.publishing import limits
+from cluetrain.triage.models import Field
+from cluetrain.triage.services import CHOICES as CORRECTABLE
 
 PAGE_SIZE = 50
 EVENTS_SHOWN = 30
@@ -53,12 +55,11 @@ MESSAGES_SHOWN = 200
 SAVED_REPLIES_SHOWN = 100
 PEOPLE_SHOWN = 500
 
-# What a person may set a triage chip to (one click on the chip). The triage engine owns the
-# labels; these are the ones the inbox offers for correction.
+# What a person may set a triage chip to (one click on the chip): the triage's own labels.
 CHIP_CHOICES: dict[str, tuple[str, ...]] = {
-    "intent": ("question", "complaint", "praise", "incident", "request", "spam", "other"),
-    "sentiment_label": ("negative", "neutral", "positive"),
-    "urgency": ("low", "normal", "high", "urgent"),
+    "intent": tuple(CORRECTABLE[Field.INTENT]),
+    "sentiment_label": tuple(CORRECTABLE[Field.SENTIMENT_LABEL]),
+    "urgency": tuple(CORRECTABLE[Field.URGENCY]),
 }
 CHIP_NAMES = {"intent": "Intent", "sentiment_label": "Sentiment", "urgency": "Urgency"}
 

@@ -1,0 +1,123 @@
+"""The inbox in a real browser: moving and acting by keyboard, and hostile text kept as text."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from cluetrain.inbox.models import Conversation, Status
+from cluetrain.organizations.models import Organization
+
+# The live server, the demo and Chromium come from the shell's browser tests.
+from tests.support.inbox_ui import make_author, make_conversation
+from tests.test_browser import ARTIFACTS, page, served, sign_in  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+PRIYA = "priya@acme-rail.example"
+HOSTILE_NAME = "<img src=x onerror=alert('name')>Mallory"
+HOSTILE_TEXT = "<script>alert('text')</script> My bag <img src=y onerror=alert('img')> is lost"
+
+
+def conversations() -> list[Conversation]:
+    acme = Organization.objects.get(slug="acme-rail")
+    now = timezone.now()
+    hostile = make_author(acme, name=HOSTILE_NAME, handle="<b>mallory</b>")
+    made = [
+        make_conversation(
+            acme, HOSTILE_TEXT, author=hostile, at=now - timedelta(minutes=1), urgency="high"
+        ),
+        make_conversation(
+            acme,
+            "Is the 8:15 to Harbour Street running today?",
+            at=now - timedelta(minutes=2),
+            intent="question",
+            sentiment_label="neutral",
+            urgency="normal",
+        ),
+        make_conversation(
+            acme,
+            "Thank you to the conductor on the 17:40, brilliant service",
+            at=now - timedelta(minutes=3),
+            intent="praise",
+            sentiment_label="positive",
+            urgency="low",
+        ),
+    ]
+    return made
+
+
+def test_the_inbox_is_worked_by_keyboard_and_shows_hostile_text_as_text(
+    page: object,  # noqa: F811
+) -> None:
+    from playwright.sync_api import expect
+
+    hostile, question, praise = conversations()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+
+    sign_in(page, PRIYA)
+    page.wait_for_url("**/")  # type: ignore[attr-defined]
+    page.goto("/inbox/")  # type: ignore[attr-defined]
+    page.wait_for_load_state("load")  # type: ignore[attr-defined]
+    rows = page.locator("#inbox-rows .inbox-row")  # type: ignore[attr-defined]
+    expect(rows.first).to_have_attribute("aria-selected", "true")
+    first_id = rows.first.get_attribute("data-id")
+    assert first_id == str(hostile.pk)
+
+    # The hostile name and text are on the page as the literal characters.
+    row = page.locator(f"#row-{hostile.pk}")  # type: ignore[attr-defined]
+    expect(row.locator(".row-author")).to_have_text(HOSTILE_NAME)
+    expect(row.locator(".row-snippet")).to_contain_text("<script>alert('text')</script>")
+
+    page.locator("h1").click()  # type: ignore[attr-defined]
+    page.keyboard.press("j")  # type: ignore[attr-defined]
+    expect(page.locator(f"#row-{question.pk}")).to_have_attribute("aria-selected", "true")  # type: ignore[attr-defined]
+    page.keyboard.press("j")  # type: ignore[attr-defined]
+    expect(page.locator(f"#row-{praise.pk}")).to_have_attribute("aria-selected", "true")  # type: ignore[attr-defined]
+    page.keyboard.press("k")  # type: ignore[attr-defined]
+    page.keyboard.press("k")  # type: ignore[attr-defined]
+    expect(row).to_have_attribute("aria-selected", "true")
+
+    # Enter opens it in the pane, without a reload.
+    marker = page.evaluate("() => (window.__stayed = 'yes')")  # type: ignore[attr-defined]
+    assert marker == "yes"
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    pane = page.locator("#conversation-pane")  # type: ignore[attr-defined]
+    expect(pane.locator(".conversation")).to_have_attribute("data-id", str(hostile.pk))
+    expect(pane.locator(".author-name")).to_have_text(HOSTILE_NAME)
+    expect(pane.locator(".message.theirs .message-text")).to_have_text(HOSTILE_TEXT)
+    assert page.evaluate("() => window.__stayed") == "yes"  # type: ignore[attr-defined]
+    assert f"c={hostile.pk}" in page.url  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "inbox.png"), full_page=True)  # type: ignore[attr-defined]
+
+    # r puts the cursor in the reply box; keys then type, they do not act.
+    page.keyboard.press("r")  # type: ignore[attr-defined]
+    reply = page.locator("#reply-text")  # type: ignore[attr-defined]
+    expect(reply).to_be_focused()
+    page.keyboard.type("ejk")  # type: ignore[attr-defined]
+    expect(reply).to_have_value("ejk")
+    hostile.refresh_from_db()
+    assert hostile.status == Status.NEW
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+
+    # e resolves it; the pane and its row say so.
+    page.keyboard.press("e")  # type: ignore[attr-defined]
+    expect(pane.locator(".said.success")).to_have_text("Marked resolved.")
+    expect(row.locator(".row-status")).to_have_text("Resolved")
+    hostile.refresh_from_db()
+    assert hostile.status == Status.RESOLVED
+
+    # ? lists every key.
+    page.keyboard.press("?")  # type: ignore[attr-defined]
+    help_dialog = page.locator("#inbox-help")  # type: ignore[attr-defined]
+    expect(help_dialog).to_be_visible()
+    for key in ["j", "k", "a", "c", "r", "e", "#", "s", "x", "/"]:
+        expect(help_dialog.locator("kbd", has_text=key).first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "inbox-help.png"))  # type: ignore[attr-defined]
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    expect(help_dialog).to_be_hidden()
+
+    assert dialogs == []
