@@ -121,3 +121,74 @@ def test_the_inbox_is_worked_by_keyboard_and_shows_hostile_text_as_text(
     expect(help_dialog).to_be_hidden()
 
     assert dialogs == []
+
+
+def test_assigning_bulk_actions_and_a_reply_with_its_live_checks(
+    page: object,  # noqa: F811
+) -> None:
+    from playwright.sync_api import expect
+
+    from cluetrain.listening.models import Direction
+
+    _hostile, question, praise = conversations()
+    acme = Organization.objects.get(slug="acme-rail")
+    customer = make_conversation(
+        acme,
+        "My refund never came. Call me on 020 7946 0958 please",
+        at=timezone.now(),
+    )
+    sign_in(page, PRIYA)
+    page.wait_for_url("**/")  # type: ignore[attr-defined]
+    page.goto(f"/inbox/?c={customer.pk}")  # type: ignore[attr-defined]
+    page.wait_for_load_state("load")  # type: ignore[attr-defined]
+    pane = page.locator("#conversation-pane")  # type: ignore[attr-defined]
+    expect(page.locator(f"#row-{customer.pk}")).to_have_attribute("aria-selected", "true")  # type: ignore[attr-defined]
+
+    # a opens the picker; typing narrows it; Enter gives it to the first one shown.
+    page.locator("h1").click()  # type: ignore[attr-defined]
+    page.keyboard.press("a")  # type: ignore[attr-defined]
+    picker = page.locator("#assign-filter")  # type: ignore[attr-defined]
+    expect(picker).to_be_focused()
+    picker.fill("miguel")
+    picker.press("Enter")
+    expect(pane.locator(".said.success")).to_contain_text("Given to Miguel")
+    customer.refresh_from_db()
+    assert customer.assignee is not None
+    assert customer.assignee.email.startswith("miguel")
+
+    # The reply box checks as one types: the customer's number repeated, a card number blocked.
+    page.keyboard.press("r")  # type: ignore[attr-defined]
+    reply = page.locator("#reply-text")  # type: ignore[attr-defined]
+    expect(reply).to_be_focused()
+    reply.press_sequentially("We will call 020-7946-0958 today")
+    check = page.locator("#reply-check")  # type: ignore[attr-defined]
+    expect(check.locator(".personal-data")).to_contain_text("phone number")
+    expect(check.locator(".reply-count")).to_contain_text("/ 500")
+    reply.fill("")
+    reply.press_sequentially("Your card 4111 1111 1111 1111 was refunded")
+    expect(check.locator(".guideline-verdict")).to_contain_text("Cannot be published")
+    page.screenshot(path=str(ARTIFACTS / "inbox-reply-check.png"), full_page=True)  # type: ignore[attr-defined]
+
+    reply.fill("So sorry! The refund went out this morning; it shows within 3 days.")
+    pane.get_by_role("button", name="Send reply").click()
+    expect(pane.locator(".said.success")).to_contain_text("Replied from")
+    expect(pane.locator(".message.ours .message-text")).to_have_text(
+        "So sorry! The refund went out this morning; it shows within 3 days."
+    )
+    customer.refresh_from_db()
+    assert customer.status == Status.WAITING
+    assert customer.messages.filter(direction=Direction.OUTBOUND).count() == 1
+
+    # x selects rows for a bulk action.
+    page.locator("h1").click()  # type: ignore[attr-defined]
+    page.locator(f"#row-{question.pk} .row-link").click()  # type: ignore[attr-defined]
+    expect(pane.locator(".conversation")).to_have_attribute("data-id", str(question.pk))
+    page.locator("h1").click()  # type: ignore[attr-defined]
+    page.keyboard.press("x")  # type: ignore[attr-defined]
+    page.keyboard.press("j")  # type: ignore[attr-defined]
+    page.keyboard.press("x")  # type: ignore[attr-defined]
+    expect(page.locator("#bulk-count")).to_have_text("2 selected")  # type: ignore[attr-defined]
+    page.locator("#bulk-form").get_by_role("button", name="Apply").click()  # type: ignore[attr-defined]
+    expect(page.locator("#bulk-said")).to_have_text("2 conversations changed.")  # type: ignore[attr-defined]
+    resolved = Conversation.objects.filter(pk__in=[question.pk, praise.pk], status=Status.RESOLVED)
+    assert resolved.count() == 2
