@@ -31,6 +31,8 @@ urlpatterns = [
     path("inbox/", include("cluetrain.inbox.urls")),
     path("settings/listening/", include("cluetrain.listening.urls")),
     path("settings/triage/", include("cluetrain.triage.urls")),
+    path("settings/service-levels/", include("cluetrain.inbox.settings_urls")),
+    path("", include("cluetrain.inbox.availability_urls")),
     path("academy/", core_views.coming, {"area": "Academy"}, name="academy"),
     path("crisis/", core_views.coming, {"area": "Crisis"}, name="crisis"),
     path("insights/", core_views.coming, {"area": "Insights"}, name="insights"),

@@ -24,14 +24,19 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from cluetrain.core.errors import ServiceError
 from cluetrain.inbox.business_hours import BusinessHours, InvalidBusinessHours
 from cluetrain.inbox.models import Conversation, ConversationEvent, ServiceLevel, Status
+from cluetrain.organizations import policy
+from cluetrain.organizations.models import Department, Organization, Person
+from cluetrain.organizations.policy import Permission
 
 logger = logging.getLogger(__name__)
 
@@ -376,3 +381,52 @@ def _alert(conversation: Conversation, now: dt.datetime, *, breach: bool) -> int
         for person in people:
             notify(person, kind, title, organization=c.organization, url=url)
     return 1
+
+
+# -- Settings ----------------------------------------------------------------------------------
+
+LEVEL_FIELDS = (
+    "first_response_minutes",
+    "next_response_minutes",
+    "resolution_minutes",
+    "warn_before_minutes",
+    "reroute_after_minutes",
+    "time_zone",
+    "working_days",
+    "day_starts",
+    "day_ends",
+    "holidays",
+    "holiday_country",
+    "around_the_clock",
+)
+
+
+def do_save_service_level(
+    person: Person, organization: Organization, department: Department | None, values: dict
+) -> ServiceLevel:
+    """Set the organisation's service level (``department`` None) or a department's own.
+
+    New targets apply to deadlines set from now on; running clocks keep the promise made.
+    """
+    policy.require(person, organization, Permission.MANAGE_INBOX)
+    if department is not None and department.organization_id != organization.pk:
+        raise ServiceError(f"{department.name} is not a department of {organization.name}.")
+    level = ServiceLevel.objects.filter(
+        organization=organization, department=department
+    ).first() or ServiceLevel(organization=organization, department=department)
+    for name in LEVEL_FIELDS:
+        if name in values:
+            setattr(level, name, values[name])
+    try:
+        level.save()
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages)) from exc
+    return level
+
+
+def do_delete_service_level(person: Person, level: ServiceLevel) -> None:
+    """Drop a department's own service level (it then follows the organisation's)."""
+    policy.require(person, level.organization, Permission.MANAGE_INBOX)
+    if level.department_id is None:
+        raise ServiceError("The organisation's service level can be changed, not removed.")
+    level.delete()

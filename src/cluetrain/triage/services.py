@@ -246,3 +246,55 @@ def corrections_of(organization: Organization, limit: int = 50) -> Iterable[Corr
         .select_related("made_by")
         .order_by("-made_at", "-id")[:limit]
     )
+
+
+# -- Topics and the model ---------------------------------------------------------------------
+
+MAX_KEYWORDS = 200
+
+
+def do_save_topic(
+    person: Person,
+    organization: Organization,
+    *,
+    name: str,
+    keywords: str = "",
+    department: Department | None = None,
+    topic: Topic | None = None,
+) -> Topic:
+    """Add a topic (or change ``topic``): its name, the words that signal it, and the
+    department that answers it. The slug stays once made: examples and expertise use it."""
+    policy.require(person, organization, Permission.MANAGE_INBOX)
+    name = " ".join((name or "").split())[:120]
+    slug = topic.slug if topic is not None else slugify(name)[:60]
+    if not slug:
+        raise ServiceError("A topic's name needs letters or digits.")
+    if topic is not None and topic.organization_id != organization.pk:
+        raise ServiceError("That topic belongs to another organisation.")
+    words = [" ".join(w.split()) for w in (keywords or "").splitlines()]
+    words = list(dict.fromkeys(w[:80] for w in words if w))
+    if len(words) > MAX_KEYWORDS:
+        raise ServiceError(f"Keep a topic to {MAX_KEYWORDS} keywords.")
+    department = department_of(organization, department)
+    clash = Topic.objects.filter(organization=organization, slug=slug)
+    if topic is not None:
+        clash = clash.exclude(pk=topic.pk)
+    if clash.exists():
+        raise ServiceError(f"There is already a topic “{slug}”.")
+    topic = topic or Topic(organization=organization, slug=slug)
+    topic.name, topic.keywords, topic.department = name, "\n".join(words), department
+    topic.save()
+    return topic
+
+
+def do_delete_topic(person: Person, topic: Topic) -> None:
+    policy.require(person, topic.organization, Permission.MANAGE_INBOX)
+    topic.delete()
+
+
+def do_request_retrain(person: Person, organization: Organization) -> None:
+    """Retrain now (in the background), even without new corrections."""
+    from cluetrain.triage.tasks import retrain_organization
+
+    policy.require(person, organization, Permission.MANAGE_INBOX)
+    transaction.on_commit(lambda: retrain_organization.enqueue(organization.pk, True))
