@@ -306,3 +306,23 @@ def test_a_reply_is_threaded_under_the_customers_post_on_bluesky(
     replies.sync_reply_ids([sent.message])
     message = Message.objects.get(pk=sent.message.pk)
     assert message.external_id == delivery.refs[0]["id"]
+
+
+def test_a_mastodon_reply_names_the_status_it_answers_by_its_uri(cast: Cast) -> None:
+    voice = Voice.objects.create(
+        organization=cast.acme,
+        kind=VoiceKind.PERSONAL,
+        network=Network.MASTODON,
+        handle="@milo@social.example",
+        name="Milo Member",
+        owner=cast.member,
+    )
+    uri = "https://mastodon.example/users/casey/statuses/1100"
+    c = make_conversation(
+        cast.acme,
+        network=Network.MASTODON,
+        external_id=uri,
+        url="https://mastodon.example/@casey/1100",
+    )
+    sent = replies.do_reply(cast.member, c, voice, "On it!")
+    assert sent.post.reply_to_url == uri

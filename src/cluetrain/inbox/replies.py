@@ -133,9 +133,10 @@ def reply_target(message: Message) -> str:
     """What the network's connector needs to thread a reply under ``message``.
 
     Bluesky threads by the at:// URI (the connector reads the parent's record for the root);
-    the others by the address of the message.
+    Mastodon by the status's URI, the same on every instance (the listener stores it as the
+    message's id); the practice space by the message's address.
     """
-    if message.external_id.startswith("at://"):
+    if message.external_id.startswith(("at://", "https://", "http://")):
         return message.external_id
     if message.url.startswith(("https://", "http://", "at://")):
         return message.url
