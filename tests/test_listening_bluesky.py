@@ -39,7 +39,7 @@ def test_bad_frames_are_skipped_and_counted_and_the_cursor_moves_past_them(cast:
     source = bluesky_source(cast)
     listener = BlueskyListener(source)
     info = frame({"op": 1, "t": "#info"}, {"name": "OutdatedCursor"})
-    for raw in [
+    raws: list[bytes | str] = [
         b"",
         b"\xff\x00garbage",
         info[:-3],  # truncated
@@ -52,7 +52,8 @@ def test_bad_frames_are_skipped_and_counted_and_the_cursor_moves_past_them(cast:
         frame({"op": -1}, {"error": "ConsumerTooSlow", "message": "bye"}),
         frame({"op": 1, "t": "#commit"}, ["not", "a", "map"]),
         b"\x00" * 5_000_000,  # giant
-    ]:
+    ]
+    for raw in raws:
         listener.handle_frame(raw)
     assert listener.counters.frames == 9
     assert listener.counters.skipped == 9

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from cluetrain.core import views as core_views
+from cluetrain.listening import views
 
 app_name = "listening"
 
 urlpatterns = [
-    path("", core_views.coming, {"area": "Listening"}, name="index"),
+    path("", views.index, name="index"),
+    path("sources/new/", views.edit, name="new"),
+    path("sources/<int:source_id>/", views.edit, name="edit"),
+    path("sources/<int:source_id>/switch/", views.toggle, name="toggle"),
 ]
