@@ -83,7 +83,8 @@ def conversation_page(
     limit = max(1, min(int(limit), MAX_LIMIT))
     order = _order(filters)
     position = decode_cursor(after, order) if after else None
-    matching = _matching(organization, viewer, filters)
+    # The recent order walks each status on its own (see _merged).
+    matching = _matching(organization, viewer, filters, statuses=order != "recent")
     rows = list(_page_query(matching, order, filters, position, limit + 1))
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -114,13 +115,12 @@ def _order(filters: Filters) -> Order:
     return filters.sort
 
 
-def _matching(organization: Organization, viewer: Person, filters: Filters) -> QuerySet[Any]:
-    """Every filter but the search words, as one queryset."""
+def _matching(
+    organization: Organization, viewer: Person, filters: Filters, *, statuses: bool = True
+) -> QuerySet[Any]:
+    """Every filter but the search words, as one queryset; without the statuses when the
+    caller splits the walk by status."""
     qs = Conversation.objects.filter(organization=organization)
-    if len(filters.statuses) == 1:
-        qs = qs.filter(status=filters.statuses[0])
-    else:
-        qs = qs.filter(status__in=filters.statuses)
     if filters.assignee == "me":
         qs = qs.filter(assignee=viewer)
     elif filters.assignee == "unassigned":
@@ -151,6 +151,8 @@ def _matching(organization: Organization, viewer: Person, filters: Filters) -> Q
         qs = qs.filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
     if filters.sort == "due" and not filters.q:
         qs = qs.filter(due_at__isnull=False)
+    if statuses:
+        qs = qs.filter(status__in=filters.statuses)
     return qs
 
 
@@ -197,7 +199,7 @@ def _merged(
     would sort every open conversation (and join its author) to show fifty. Each walk here
     stops after ``size`` rows, so the page costs the same at any table size.
     """
-    arms = [matching.filter(status=status) for status in split] if len(split) > 1 else [matching]
+    arms = [matching.filter(status=status) for status in split] if split else [matching]
     parts: list[str] = []
     params: list[Any] = []
     for n, arm in enumerate(arms):
