@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -178,6 +179,18 @@ def test_assigning_bulk_actions_and_a_reply_with_its_live_checks(
     customer.refresh_from_db()
     assert customer.status == Status.WAITING
     assert customer.messages.filter(direction=Direction.OUTBOUND).count() == 1
+
+    # A note suggests colleagues as one types @ and a few letters.
+    page.keyboard.press("n")  # type: ignore[attr-defined]
+    note = page.locator("#note-body")  # type: ignore[attr-defined]
+    expect(note).to_be_focused()
+    note.press_sequentially("Refund approved, thanks @mig")
+    suggestion = pane.locator(".mention-suggestions button").first
+    expect(suggestion).to_contain_text("Miguel")
+    suggestion.click()
+    expect(note).to_have_value(re.compile(r"thanks @miguel "))
+    pane.get_by_role("button", name="Add note").click()
+    expect(pane.locator(".said.success")).to_contain_text("told Miguel")
 
     # x selects rows for a bulk action.
     page.locator("h1").click()  # type: ignore[attr-defined]

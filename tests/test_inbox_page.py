@@ -312,3 +312,17 @@ def test_staff_see_conversations_in_the_admin(cast: Cast) -> None:
     page = client.get(f"/admin/inbox/conversation/{c.pk}/change/")
     assert page.status_code == 200
     assert b"<script>alert(" not in page.content
+
+
+def test_a_reply_is_saved_from_the_pane_and_offered_next_time(cast: Cast) -> None:
+    c = make_conversation(cast.acme)
+    client = cast.client(cast.member)
+    response = client.post(
+        "/inbox/saved-replies/save/",
+        {"name": "Refund", "text": "Hi {author_name}, refunds take 3 days.", "conversation": c.pk},
+    )
+    assert response["Location"] == f"/inbox/?c={c.pk}"
+    html = client.get(f"/inbox/c/{c.pk}/", **HTMX).content.decode()
+    assert 'data-text="Hi Casey Customer, refunds take 3 days."' in html
+    assert client.post("/inbox/saved-replies/save/", {"name": "", "text": ""}).status_code == 302
+    assert SavedReply.objects.filter(organization=cast.acme).count() == 1
