@@ -326,3 +326,32 @@ def test_a_reply_is_saved_from_the_pane_and_offered_next_time(cast: Cast) -> Non
     assert 'data-text="Hi Casey Customer, refunds take 3 days."' in html
     assert client.post("/inbox/saved-replies/save/", {"name": "", "text": ""}).status_code == 302
     assert SavedReply.objects.filter(organization=cast.acme).count() == 1
+
+
+def test_replying_from_the_pane_warns_then_sends_once_confirmed(cast: Cast) -> None:
+    from cluetrain.listening.models import Direction, Message
+    from cluetrain.reviews.autonomy import do_set_level
+
+    do_set_level(cast.coordinator, cast.member, cast.acme, "autonomous", reason="Alone.")
+    c = make_conversation(cast.acme, "Call me on 020 7946 0958")
+    client = cast.client(cast.member)
+    form = {"text": "Calling 020 7946 0958 now", "voice": cast.member_voice.pk}
+    html = client.post(f"/inbox/c/{c.pk}/reply/", form, **HTMX).content.decode()
+    assert "repeats the customer&#x27;s personal data" in html
+    assert 'name="confirm_personal_data"' in html
+    assert "Calling 020 7946 0958 now</textarea>" in html  # what was typed is kept
+    assert not Message.objects.filter(conversation=c, direction=Direction.OUTBOUND).exists()
+    html = client.post(
+        f"/inbox/c/{c.pk}/reply/", {**form, "confirm_personal_data": "1"}, **HTMX
+    ).content.decode()
+    assert "Replied from Milo Member." in html
+    assert 'class="message ours"' in html
+    assert Message.objects.filter(conversation=c, direction=Direction.OUTBOUND).count() == 1
+
+
+def test_a_reply_from_someone_elses_voice_is_a_403(cast: Cast) -> None:
+    c = make_conversation(cast.acme)
+    response = cast.client(cast.director).post(
+        f"/inbox/c/{c.pk}/reply/", {"text": "Hi", "voice": cast.member_voice.pk}, **HTMX
+    )
+    assert response.status_code == 403

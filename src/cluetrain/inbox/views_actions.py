@@ -28,18 +28,23 @@ from cluetrain.publishing import limits
 from cluetrain.voices.models import Voice
 
 
-def _pane_after(request: MemberRequest, pk: int, act: Any, **extra: Any) -> HttpResponse:
-    """Run ``act(conversation)``; answer with the pane saying what happened or the refusal."""
+def _pane_after(
+    request: MemberRequest, pk: int, act: Any, keep: dict[str, Any] | None = None, **extra: Any
+) -> HttpResponse:
+    """Run ``act(conversation)``; answer with the pane saying what happened or the refusal.
+
+    ``keep`` is read after ``act`` ran, so an action can leave things for the pane in it.
+    """
     conversation = get_conversation(request, pk)
     try:
         said, error = act(conversation) or "", ""
     except ServiceError as exc:
         said, error = "", exc.message
-    conversation = get_conversation(request, pk)
-    response = render_pane(request, conversation, {"said": said, "error": error, **extra})
     if not is_htmx(request):
         return redirect(f"/inbox/?c={pk}")
-    return response
+    conversation = get_conversation(request, pk)
+    context = {"said": said, "error": error, **extra, **(keep or {})}
+    return render_pane(request, conversation, context)
 
 
 @require_POST
@@ -224,7 +229,7 @@ def reply(request: MemberRequest, pk: int) -> HttpResponse:
             return "Your reply waits for a reviewer; it goes out once approved."
         return f"Replied from {voice.name}."
 
-    return _pane_after(request, pk, act, **kept)
+    return _pane_after(request, pk, act, kept)
 
 
 @require_POST
