@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import numpy as np
+
 from cluetrain.triage.engine.decision import Decision
 from cluetrain.triage.engine.linear import LinearModel
 from cluetrain.triage.engine.orgmodel import Prediction
@@ -20,11 +22,12 @@ from cluetrain.triage.engine.text import Prepared
 INCIDENT_THRESHOLD = 0.5
 # Complaint: the complaint classifier (trained on few seeds, so timid) and the lexicon's
 # sentiment, weighed by a logistic fit on the development half of the airline tweets
-# (negative vs. not), then thresholded where that half's F1 peaked.
+# (negative vs. not), then thresholded where that half's macro-F1 (both classes, so less
+# tied to the airline tweets' high share of complaints) peaked.
 COMPLAINT_MODEL_WEIGHT = 0.567
 COMPLAINT_SENTIMENT_WEIGHT = -2.03
 COMPLAINT_BIAS = 2.02
-COMPLAINT_THRESHOLD = -0.5
+COMPLAINT_THRESHOLD = 0.5
 # Compound sentiment under which a message reads as negative, over which as positive: chosen
 # on the development half of the airline tweets (a grid of pairs; macro-F1).
 NEGATIVE_BELOW = 0.0
@@ -102,18 +105,28 @@ URGENT = frozenset(
 
 class Cues:
     """For each class of the shipped model, the words that most push a message into it:
-    the vocabulary of the explanations."""
+    the vocabulary of the explanations. Built once per model (``for_model``)."""
 
     def __init__(self, model: LinearModel, per_class: int = 600) -> None:
+        terms = list(model.vocabulary)
         self.by_class: dict[tuple[str, str], dict[str, float]] = {}
         for name, head in model.heads.items():
             for klass in head.classes if not head.binary else head.classes[1:]:
-                weights = model.weight(name, klass)
-                words = sorted(
-                    ((w, v) for w, v in weights.items() if v > 0.3 and _wordlike(w)),
-                    key=lambda wv: -wv[1],
-                )[:per_class]
-                self.by_class[(name, klass)] = dict(words)
+                column = model.column(name, klass)
+                words: dict[str, float] = {}
+                for i in np.argsort(-column)[: per_class * 4].tolist():
+                    if column[i] <= 0.3 or len(words) >= per_class:
+                        break
+                    if _wordlike(terms[i]):
+                        words[terms[i]] = float(column[i])
+                self.by_class[(name, klass)] = words
+
+    @classmethod
+    def for_model(cls, model: LinearModel) -> Cues:
+        cues = model.cache.get("cues")
+        if not isinstance(cues, Cues):
+            cues = model.cache["cues"] = cls(model)
+        return cues
 
     def top(self, head: str, klass: str, tokens: list[str], n: int = 2) -> list[str]:
         weights = self.by_class.get((head, klass))
@@ -232,6 +245,8 @@ def decide(
     complaint = z >= COMPLAINT_THRESHOLD or intent == "complaint"
     if intent in ("praise", "spam") and complaint_p < 0.8:
         complaint = False
+    elif intent in ("question", "request") and compound > -0.3 and complaint_p < 0.5:
+        complaint = False  # asking, calmly, is not complaining
 
     overridden: list[str] = []
 

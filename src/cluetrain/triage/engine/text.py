@@ -69,6 +69,8 @@ def clean(text: object) -> tuple[str, bool]:
     if "<" in text or "&" in text:
         text = html.unescape(_TAG.sub(" ", text))
     if not text.isascii():
+        # Lone surrogates (from broken JSON escapes) cannot be encoded anywhere: drop them.
+        text = text.encode("utf-8", "ignore").decode("utf-8")
         text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).translate(_QUOTES)
         text = text[:MAX_CHARS]  # NFKC may lengthen a text a little
     elif not text.isprintable():

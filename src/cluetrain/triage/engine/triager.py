@@ -69,7 +69,7 @@ class Triager:
         self.org_model = org_model
         self.topics = TopicMatcher(tuple(org_topics))
         self.departments = topic_departments(departments)
-        self.cues = rules.Cues(self.model)
+        self.cues = rules.Cues.for_model(self.model)
 
     def classify(
         self, texts: Sequence[object], ids: Sequence[object] | None = None
