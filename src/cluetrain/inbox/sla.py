@@ -25,12 +25,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from cluetrain.core import bulk
 from cluetrain.core.errors import ServiceError
 from cluetrain.inbox.business_hours import BusinessHours, InvalidBusinessHours
 from cluetrain.inbox.models import Conversation, ConversationEvent, ServiceLevel, Status
@@ -186,24 +187,11 @@ def on_resolved(conversation: Conversation) -> None:
 
 def _store(conversations: Sequence[Conversation]) -> None:
     """One executemany for the batch (bulk_update's CASE per column is far slower)."""
-    if not conversations:
-        return
-    table = Conversation._meta.db_table
-    columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in CLOCK_FIELDS)
-    sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608 - names are ours
-    fields = [_concrete(name) for name in CLOCK_FIELDS]
-    rows = [
-        [f.get_db_prep_value(getattr(c, f.name), connection) for f in fields] + [c.pk]
-        for c in conversations
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def _concrete(name: str) -> models.Field:
-    found = Conversation._meta.get_field(name)
-    assert isinstance(found, models.Field)
-    return found
+    bulk.update_rows(
+        Conversation,
+        CLOCK_FIELDS,
+        [[*(getattr(c, name) for name in CLOCK_FIELDS), c.pk] for c in conversations],
+    )
 
 
 # -- Timers --------------------------------------------------------------------------------

@@ -15,8 +15,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.utils import timezone
 
+from cluetrain.core import bulk
+from cluetrain.inbox import sla
 from cluetrain.inbox.models import Conversation, Status
 from cluetrain.inbox.models.conversations import SEARCH_TEXT_LIMIT
 from cluetrain.listening.models import Direction, Message
@@ -81,24 +83,61 @@ def _search_text(item: Item) -> str:
     return f"{item.author_label} {item.text}"[:SEARCH_TEXT_LIMIT]
 
 
-def _new_conversation(organization_id: int, item: Item) -> Conversation:
+@dataclass(slots=True, eq=False)  # compared by identity: threading keys dicts by drafts
+class Draft:
+    """A new conversation before it is stored: the attributes of ``Conversation`` that the
+    service-level clocks and routing read and set, without a model instance's cost per row."""
+
+    organization_id: int
+    network: str
+    root_external_id: str
+    author_id: int
+    subject: str
+    department_id: int | None
+    intent: str
+    sentiment: float | None
+    sentiment_label: str
+    urgency: str
+    topic: str
+    incident: bool
+    complaint: bool
+    first_message_at: dt.datetime
+    last_message_at: dt.datetime
+    search_text: str
+    status: str = Status.NEW
+    message_count: int = 0
+    assignee_id: int | None = None
+    assigned_at: dt.datetime | None = None
+    last_reply_at: dt.datetime | None = None
+    first_response_at: dt.datetime | None = None
+    resolved_at: dt.datetime | None = None
+    snoozed_until: dt.datetime | None = None
+    first_response_due: dt.datetime | None = None
+    next_response_due: dt.datetime | None = None
+    resolution_due: dt.datetime | None = None
+    due_at: dt.datetime | None = None
+    sla_warned_at: dt.datetime | None = None
+    sla_breached_at: dt.datetime | None = None
+    pk: int | None = None
+
+
+def _new_conversation(organization_id: int, item: Item) -> Draft:
     d = item.decision
-    return Conversation(
+    sentiment = d.get("sentiment")
+    return Draft(
         organization_id=organization_id,
         network=item.network,
         root_external_id=item.external_id,
         author_id=item.author_id,
-        subject=" ".join(item.text.split())[:200],
-        status=Status.NEW,
-        department_id=d.get("department_id"),
+        subject=" ".join(item.text[:400].split())[:200],
+        department_id=d.get("department_id"),  # type: ignore[arg-type]
         intent=str(d.get("intent", "")),
-        sentiment=d.get("sentiment"),
+        sentiment=float(sentiment) if isinstance(sentiment, int | float) else None,
         sentiment_label=str(d.get("sentiment_label", "")),
         urgency=str(d.get("urgency", "")),
         topic=str(d.get("topic", "")),
         incident=bool(d.get("incident", False)),
         complaint=bool(d.get("complaint", False)),
-        message_count=0,
         first_message_at=item.created_at,
         last_message_at=item.created_at,
         search_text=_search_text(item),
@@ -106,7 +145,8 @@ def _new_conversation(organization_id: int, item: Item) -> Conversation:
 
 
 def thread(organization_id: int, items: list[Item]) -> Threaded:
-    """Give every item a conversation (outbound items only when they answer one).
+    """Give every item a conversation (outbound items only when they answer one), start or
+    move the conversations' service-level clocks, and store the conversations.
 
     Must run inside the transaction that stores the items' decisions, so a crash leaves
     neither half. Items are threaded oldest first so a reply in the same batch as the message
@@ -115,11 +155,12 @@ def thread(organization_id: int, items: list[Item]) -> Threaded:
     items.sort(key=lambda i: (i.created_at, i.id))
     refs = {(i.network, r) for i in items for r in (i.reply_to, i.root) if r}
     by_message, by_root = _known(organization_id, refs)
-    in_batch: dict[tuple[str, str], int | Item] = {}
-    starters: dict[tuple[str, str], Item] = {}
+    in_batch: dict[tuple[str, str], int | Draft] = {}
+    groups: dict[int | Draft, list[Item]] = {}
+    drafts: list[Draft] = []
 
     for item in items:
-        target: int | Item | None = None
+        target: int | Draft | None = None
         for ref in (item.reply_to, item.root):
             if not ref:
                 continue
@@ -128,87 +169,175 @@ def thread(organization_id: int, items: list[Item]) -> Threaded:
             if target is not None:
                 break
         if target is None and item.direction == Direction.INBOUND:
-            starters[(item.network, item.external_id)] = item
-            target = item
+            target = _new_conversation(organization_id, item)
+            drafts.append(target)
         if target is not None:
             in_batch[(item.network, item.external_id)] = target
+            groups.setdefault(target, []).append(item)
 
-    created = _create(organization_id, list(starters.values()))
-    root_ids = {(c.network, c.root_external_id): c.pk for c in created}
-    for item in items:
-        target = in_batch.get((item.network, item.external_id))
-        if isinstance(target, Item):
-            item.conversation_id = root_ids.get((target.network, target.external_id))
-        else:
-            item.conversation_id = target
-    return _fold(items, created)
+    existing = {
+        c.pk: c
+        for c in Conversation.objects.filter(pk__in=[k for k in groups if isinstance(k, int)])
+    }
+    reopened: list[int] = []
+    answered: dict[int, dt.datetime] = {}
+    for target, group in groups.items():
+        conversation = existing.get(target) if isinstance(target, int) else target
+        if conversation is not None and _fold(conversation, group, isinstance(target, int)):
+            reopened.append(conversation.pk)
+    _clocks([*drafts, *existing.values()])
+    created = _create(organization_id, drafts)
+    for target, group in groups.items():
+        pk = target if isinstance(target, int) else target.pk
+        for item in group:
+            item.conversation_id = pk
+            if item.direction == Direction.OUTBOUND and pk is not None:
+                answered[pk] = item.created_at
+    _save(list(existing.values()))
+    return Threaded(
+        created=created,
+        reopened=reopened,
+        answered=answered,
+        touched={i.conversation_id for i in items if i.conversation_id is not None},
+    )
 
 
-def _create(organization_id: int, starters: list[Item]) -> list[Conversation]:
-    """Insert the new conversations; one that another worker created first is reused."""
-    if not starters:
+def _clocks(conversations: list[Draft | Conversation]) -> None:
+    """Start or move the service-level clocks (one query for the service levels)."""
+    if not conversations:
+        return
+    policies = sla.Policies({c.organization_id for c in conversations})
+    for conversation in conversations:
+        sla.refresh(conversation, policies.level(conversation))  # type: ignore[arg-type]
+
+
+# Every column of a new conversation, in the order of ``_row``.
+_COLUMNS = (
+    "organization",
+    "network",
+    "root_external_id",
+    "author",
+    "subject",
+    "status",
+    "assignee",
+    "department",
+    "intent",
+    "sentiment",
+    "sentiment_label",
+    "urgency",
+    "topic",
+    "incident",
+    "complaint",
+    "message_count",
+    "first_message_at",
+    "last_message_at",
+    "last_reply_at",
+    "first_response_at",
+    "resolved_at",
+    "assigned_at",
+    "snoozed_until",
+    "first_response_due",
+    "next_response_due",
+    "resolution_due",
+    "due_at",
+    "sla_warned_at",
+    "sla_breached_at",
+    "search_text",
+    "created_at",
+    "updated_at",
+)
+
+
+def _row(c: Draft, now: dt.datetime) -> tuple[object, ...]:
+    return (
+        c.organization_id,
+        c.network,
+        c.root_external_id,
+        c.author_id,
+        c.subject,
+        c.status,
+        c.assignee_id,
+        c.department_id,
+        c.intent,
+        c.sentiment,
+        c.sentiment_label,
+        c.urgency,
+        c.topic,
+        c.incident,
+        c.complaint,
+        c.message_count,
+        c.first_message_at,
+        c.last_message_at,
+        c.last_reply_at,
+        c.first_response_at,
+        c.resolved_at,
+        c.assigned_at,
+        c.snoozed_until,
+        c.first_response_due,
+        c.next_response_due,
+        c.resolution_due,
+        c.due_at,
+        c.sla_warned_at,
+        c.sla_breached_at,
+        c.search_text,
+        now,
+        now,
+    )
+
+
+def _create(organization_id: int, fresh: list[Draft]) -> list[Draft]:
+    """Insert the new conversations; one that another worker created first is reused (it
+    keeps its own counts: such a race means the same messages were threaded twice)."""
+    if not fresh:
         return []
-    fresh = [_new_conversation(organization_id, item) for item in starters]
-    Conversation.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
-    # ignore_conflicts gives no primary keys back: read them by their thread roots.
+    now = timezone.now()
+    inserted = bulk.insert_rows(
+        Conversation,
+        _COLUMNS,
+        [_row(c, now) for c in fresh],
+        unique=("organization", "network", "root_external_id"),
+        returning=("id", "network", "root_external_id"),
+    )
     wanted = {(c.network, c.root_external_id): c for c in fresh}
-    roots = sorted({c.root_external_id for c in fresh})
-    for chunk in _chunks(roots):
+    for pk, network, root in inserted:
+        wanted[(network, root)].pk = pk
+    missing = sorted({c.root_external_id for c in fresh if c.pk is None})
+    for chunk in _chunks(missing):
         for pk, network, root in Conversation.objects.filter(
             organization_id=organization_id, root_external_id__in=chunk
         ).values_list("id", "network", "root_external_id"):
             conversation = wanted.get((network, root))
-            if conversation is not None:
+            if conversation is not None and conversation.pk is None:
                 conversation.pk = pk
     return [c for c in fresh if c.pk is not None]
 
 
-def _fold(items: list[Item], created: list[Conversation]) -> Threaded:
-    """Carry the items into their conversations' counts, times, chips and search text."""
-    new_ids = {c.pk for c in created}
-    grouped: dict[int, list[Item]] = {}
-    for item in items:
-        if item.conversation_id is not None:
-            grouped.setdefault(item.conversation_id, []).append(item)
-    existing = {
-        c.pk: c
-        for c in Conversation.objects.filter(pk__in=[k for k in grouped if k not in new_ids])
-    }
-    for c in created:
-        existing[c.pk] = c
-    reopened: list[int] = []
-    answered: dict[int, dt.datetime] = {}
-    rows = []
-    for conversation_id, group in grouped.items():
-        conversation = existing.get(conversation_id)
-        if conversation is None:
+def _fold(conversation: Draft | Conversation, group: list[Item], earlier: bool) -> bool:
+    """Carry items into their conversation's counts, times, chips and search text; True when
+    a customer writing again reopens it."""
+    reopened = False
+    for item in group:
+        if item.direction == Direction.OUTBOUND:
+            conversation.last_reply_at = max(
+                conversation.last_reply_at or item.created_at, item.created_at
+            )
+            if conversation.first_response_at is None:
+                conversation.first_response_at = item.created_at
             continue
-        status = conversation.status
-        for item in group:
-            if item.direction == Direction.OUTBOUND:
-                answered[conversation_id] = item.created_at
-                conversation.last_reply_at = max(
-                    conversation.last_reply_at or item.created_at, item.created_at
-                )
-                if conversation.first_response_at is None:
-                    conversation.first_response_at = item.created_at
-                continue
-            conversation.last_message_at = max(conversation.last_message_at, item.created_at)
-            if conversation_id not in new_ids and status in (Status.WAITING, Status.RESOLVED):
-                status = Status.OPEN
-                reopened.append(conversation_id)
-            _copy_chips(conversation, item)
-            if conversation_id not in new_ids:
-                extra = f" {_search_text(item)}"
-                conversation.search_text = (conversation.search_text + extra)[-SEARCH_TEXT_LIMIT:]
-        conversation.status = status
-        conversation.message_count += len(group)
-        rows.append(conversation)
-    _save(rows)
-    return Threaded(created=created, reopened=reopened, answered=answered, touched=set(grouped))
+        conversation.last_message_at = max(conversation.last_message_at, item.created_at)
+        if earlier and conversation.status in (Status.WAITING, Status.RESOLVED):
+            conversation.status = Status.OPEN
+            conversation.resolved_at = None
+            reopened = True
+        _copy_chips(conversation, item)
+        if earlier:
+            extra = f" {_search_text(item)}"
+            conversation.search_text = (conversation.search_text + extra)[-SEARCH_TEXT_LIMIT:]
+    conversation.message_count += len(group)
+    return reopened
 
 
-def _copy_chips(conversation: Conversation, item: Item) -> None:
+def _copy_chips(conversation: Draft | Conversation, item: Item) -> None:
     d = item.decision
     if not d:
         return
@@ -229,6 +358,7 @@ _FOLDED = (
     "last_message_at",
     "last_reply_at",
     "first_response_at",
+    "resolved_at",
     "intent",
     "sentiment",
     "sentiment_label",
@@ -236,26 +366,19 @@ _FOLDED = (
     "topic",
     "incident",
     "complaint",
-    "department_id",
+    "department",
     "search_text",
+    *sla.CLOCK_FIELDS,
 )
 
 
 def _save(conversations: list[Conversation]) -> None:
-    """One executemany for all: Django's bulk_update builds a CASE per column, far slower."""
-    if not conversations:
-        return
-    table = Conversation._meta.db_table
-    columns = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in _FOLDED)
-    sql = f"UPDATE {table} SET {columns} WHERE id = %s"  # noqa: S608 - names are ours
-    fields = [Conversation._meta.get_field(c.removesuffix("_id")) for c in _FOLDED]
-    params = []
-    for c in conversations:
-        row = []
-        for name, model_field in zip(_FOLDED, fields, strict=True):
-            value = getattr(c, name)
-            row.append(model_field.get_db_prep_value(value, connection))
-        row.append(c.pk)
-        params.append(row)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    """Store what threading changed in conversations that existed before the batch."""
+    bulk.update_rows(
+        Conversation,
+        _FOLDED,
+        [
+            [*(getattr(c, bulk.concrete(Conversation, n).attname) for n in _FOLDED), c.pk]
+            for c in conversations
+        ],
+    )

@@ -17,10 +17,11 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cluetrain.core import bulk
 from cluetrain.core.jobs import job, periodic
 from cluetrain.inbox import threading
 from cluetrain.listening.models import Direction, Message
@@ -117,32 +118,28 @@ _DECIDED = (
     "language",
     "urgency",
     "topic",
-    "department_id",
+    "department",
     "confidence",
     "reason",
     "triage_model",
-    "conversation_id",
+    "conversation",
 )
 
 
 def _store(items: list[threading.Item], now: dt.datetime) -> None:
-    """Write every decision with one executemany (guarded: only still-untriaged rows)."""
-    table = Message._meta.db_table
-    columns = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in _DECIDED)
-    sql = f"UPDATE {table} SET {columns} WHERE id = %s AND triaged_at IS NULL"  # noqa: S608
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    params = []
+    """Write every decision in one executemany, only onto rows still untriaged."""
+    rows = []
     for item in items:
         d = item.decision
-        params.append(
+        rows.append(
             (
-                stamp,
+                now,
                 str(d.get("intent", "")),
                 bool(d.get("complaint", False)),
                 bool(d.get("incident", False)),
                 d.get("sentiment"),
                 str(d.get("sentiment_label", "")),
-                str(d.get("language", "")),
+                str(d.get("language", ""))[:8],
                 str(d.get("urgency", "")),
                 str(d.get("topic", ""))[:60],
                 d.get("department_id"),
@@ -153,8 +150,7 @@ def _store(items: list[threading.Item], now: dt.datetime) -> None:
                 item.id,
             )
         )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+    bulk.update_rows(Message, _DECIDED, rows, guard="triaged_at IS NULL")
 
 
 def triage_batch(

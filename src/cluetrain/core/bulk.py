@@ -1,0 +1,130 @@
+"""Statements for the hot paths that store thousands of rows a second.
+
+Django's ``bulk_create`` and ``bulk_update`` build a model instance per row, prepare each value
+through its field and (for updates) a CASE per column; at the listening pipeline's rates that is
+most of the time spent. These helpers write plain tuples with one statement per chunk instead,
+on SQLite and PostgreSQL alike. Every table and column name interpolated into SQL here comes
+from the models, never from input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+# Rows per multi-row INSERT: below SQLite's 32,766 parameters for tables of up to ~60 columns.
+ROWS_PER_STATEMENT = 500
+
+
+def _sqlite_time(moment: dt.datetime | None) -> Any:
+    if moment is None:
+        return None
+    return str(moment.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def _json(value: Any) -> Any:
+    return json.dumps(value)
+
+
+def adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """How one field's Python value is handed to this database's driver (None: as it is)."""
+    if isinstance(field, models.DateTimeField):
+        # psycopg adapts aware datetimes itself; SQLite stores Django's UTC text.
+        return _sqlite_time if connection.vendor == "sqlite" else None
+    if isinstance(field, models.JSONField):
+        return _json
+    return None
+
+
+def _adapters(fields: Sequence[models.Field[Any, Any]]) -> list[tuple[int, Callable[[Any], Any]]]:
+    """(position, adapter) of the columns whose values need adapting; the rest pass as they
+    are, which keeps the per-value cost off the hot path."""
+    found = []
+    for position, field in enumerate(fields):
+        adapt = adapter(field)
+        if adapt is not None:
+            found.append((position, adapt))
+    return found
+
+
+def _adapted(row: Sequence[Any], adapters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    values = list(row)
+    for position, adapt in adapters:
+        values[position] = adapt(values[position])
+    return values
+
+
+def column(model: type[models.Model], name: str) -> str:
+    """The quoted column of a model field."""
+    return connection.ops.quote_name(concrete(model, name).column)
+
+
+def concrete(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found
+
+
+def _chunks(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def update_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    guard: str = "",
+) -> None:
+    """``UPDATE … SET names = … WHERE id = …`` for each row (its values, then its id), in one
+    executemany. ``guard`` adds a condition of our own (e.g. ``"triaged_at IS NULL"``)."""
+    fields = [concrete(model, name) for name in names]
+    adapters = _adapters(fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    where = "id = %s" + (f" AND {guard}" if guard else "")
+    sql = f"UPDATE {table} SET {sets} WHERE {where}"  # noqa: S608 - names are the models'
+    # The row's last value is its id, which needs no adapting.
+    params = [_adapted(row, adapters) for row in rows]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
+
+
+def insert_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unique: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """Insert rows (values in ``names`` order) with multi-row INSERTs. With ``unique``, rows
+    that would break that unique constraint are skipped (``ON CONFLICT DO NOTHING``). Returns
+    the ``returning`` columns of the rows actually inserted."""
+    fields = [concrete(model, name) for name in names]
+    adapters = _adapters(fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = ""
+    if unique:
+        tail += f" ON CONFLICT ({', '.join(column(model, n) for n in unique)}) DO NOTHING"
+    if returning:
+        tail += " RETURNING " + ", ".join(column(model, n) for n in returning)
+    out: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, ROWS_PER_STATEMENT):
+            params: list[Any] = []
+            for row in chunk:
+                params.extend(_adapted(row, adapters))
+            values = ", ".join([one] * len(chunk))
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}{tail}", params)  # noqa: S608
+            if returning:
+                out.extend(tuple(r) for r in cursor.fetchall())
+    return out
