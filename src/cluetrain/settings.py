@@ -210,6 +210,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("CLUETRAIN_MAX_REQUEST_MB", 25, minimum=1) 
 # Link previews may fetch private or loopback addresses only when this is on (tests, intranets).
 ALLOW_PRIVATE_URLS = envbool("CLUETRAIN_ALLOW_PRIVATE_URLS", False)
 
+# --- Listening --------------------------------------------------------------------------------
+# Listeners stop reading while an organisation has more untriaged messages than the high-water
+# mark, and read again below the low one (nothing is lost: the cursor waits too).
+LISTEN_HIGH_WATER = envint("CLUETRAIN_LISTEN_HIGH_WATER", 50_000, minimum=1)
+LISTEN_LOW_WATER = envint("CLUETRAIN_LISTEN_LOW_WATER", LISTEN_HIGH_WATER * 4 // 5, minimum=1)
+
 # --- People and sign-in -----------------------------------------------------------------------
 AUTH_USER_MODEL = "organizations.Person"
 AUTHENTICATION_BACKENDS = [

@@ -7,14 +7,13 @@ triage brings them below a low-water mark. A stopped stream does not advance its
 nothing is lost: the relay or server keeps the events (or drops the idle connection, and the
 listener resumes from its stored cursor when it reconnects).
 
-``CLUETRAIN_LISTEN_HIGH_WATER`` and ``CLUETRAIN_LISTEN_LOW_WATER`` set the marks (read through
-``settings.LISTEN_HIGH_WATER`` / ``LISTEN_LOW_WATER`` when the settings define them).
+``CLUETRAIN_LISTEN_HIGH_WATER`` and ``CLUETRAIN_LISTEN_LOW_WATER`` set the marks
+(``settings.LISTEN_HIGH_WATER`` / ``LISTEN_LOW_WATER``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 
@@ -24,22 +23,14 @@ from cluetrain.listening.models import Message
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HIGH_WATER = 50_000
 # How often a held listener looks again.
 CHECK_SECONDS = 2.0
 
 
-def _setting(name: str, default: int) -> int:
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(f"CLUETRAIN_{name}", "") or default
-    return max(1, int(value))
-
-
 def marks() -> tuple[int, int]:
     """The (high, low) water marks; low is below high whatever the settings say."""
-    high = _setting("LISTEN_HIGH_WATER", DEFAULT_HIGH_WATER)
-    low = _setting("LISTEN_LOW_WATER", high * 4 // 5)
+    high = max(1, int(settings.LISTEN_HIGH_WATER))
+    low = max(1, int(settings.LISTEN_LOW_WATER))
     return high, min(low, max(high - 1, 0))
 
 

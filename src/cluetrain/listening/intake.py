@@ -406,10 +406,7 @@ def request_triage(organization_id: int) -> None:
     """
     from cluetrain.triage import pipeline
 
-    request = getattr(pipeline, "request_triage", None)
-    if request is None:
-        return
     try:
-        request(organization_id)
+        pipeline.request_triage(organization_id)
     except Exception:
         log.exception("Could not ask for triage of organisation %s", organization_id)
