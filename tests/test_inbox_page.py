@@ -355,3 +355,22 @@ def test_a_reply_from_someone_elses_voice_is_a_403(cast: Cast) -> None:
         f"/inbox/c/{c.pk}/reply/", {"text": "Hi", "voice": cast.member_voice.pk}, **HTMX
     )
     assert response.status_code == 403
+
+
+def test_the_people_type_ahead_finds_colleagues_by_name_or_handle(cast: Cast) -> None:
+    client = cast.client(cast.member)
+    found = client.get("/inbox/people/?q=mona").json()["people"]
+    assert [p["handle"] for p in found] == ["mentor"]
+    assert found[0]["inbox"] is True
+    assert client.get("/inbox/people/?q=oscar").json()["people"] == []  # another organisation
+    assert client.get("/inbox/people/?q=" + "%00" * 100).status_code == 200
+
+
+def test_the_saved_views_page_lists_mine_and_shared_ones(cast: Cast) -> None:
+    services.do_save_view(cast.member, cast.acme, "<i>Mine</i>", {})
+    services.do_save_view(cast.mentor, cast.acme, "Shared", {}, shared=True)
+    services.do_save_view(cast.mentor, cast.acme, "Private", {})
+    html = cast.client(cast.member).get("/inbox/views/").content.decode()
+    assert "&lt;i&gt;Mine&lt;/i&gt;" in html
+    assert "Shared" in html
+    assert "Private" not in html
