@@ -268,11 +268,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="100,000 conversations")
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--repeat", type=int, default=0, help="calls per list (default 40/20)")
+    parser.add_argument("--repeat", type=int, default=0, help="calls per list (default 40; 12 quick)")
     parser.add_argument("--keep", type=Path, default=None, help="build in this folder, kept")
     args = parser.parse_args()
     total = QUICK if args.quick else FULL
-    repeat = args.repeat or (20 if args.quick else 40)
+    repeat = args.repeat or (12 if args.quick else 40)
     wall = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cluetrain-bench-") as workdir:
         setup_django(args.keep or Path(workdir), args.database_url)
