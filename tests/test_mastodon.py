@@ -366,3 +366,36 @@ def test_engagement_comes_from_the_status_counts(
     assert connector.engagement(ref).quotes == 2
     with pytest.raises(ConnectorError, match="no longer exists"):
         connector.engagement(PublishedRef(id="1", url=""))
+
+
+def test_a_reply_to_a_status_heard_elsewhere_is_resolved_to_this_instances_id(
+    server: FakeMastodon, mock: responses.RequestsMock, connector: MastodonConnector
+) -> None:
+    heard = "https://elsewhere.example/users/carol/statuses/777"
+    local = "109000000000000009"
+    server.statuses[local] = dict(recording("status.json"), id=local, uri=heard)
+    mock.add(
+        responses.GET,
+        f"{BASE}/api/v2/search",
+        json={"accounts": [], "hashtags": [], "statuses": [server.statuses[local]]},
+    )
+
+    refs = connector.publish(outgoing("We are on it.", reply_to=PublishedRef(id=heard, url=heard)))
+
+    assert server.statuses[refs[0].id]["in_reply_to_id"] == local
+    (search,) = server.requests("GET", f"{BASE}/api/v2/search")
+    assert "resolve=1" in (search.url or "") or "resolve=true" in (search.url or "").lower()
+
+
+def test_a_reply_to_a_status_the_instance_cannot_find_is_refused_before_posting(
+    server: FakeMastodon, mock: responses.RequestsMock, connector: MastodonConnector
+) -> None:
+    mock.add(
+        responses.GET,
+        f"{BASE}/api/v2/search",
+        json={"accounts": [], "hashtags": [], "statuses": []},
+    )
+    gone = "https://elsewhere.example/users/carol/statuses/404"
+    with pytest.raises(ContentRejected, match="cannot find the post this replies to"):
+        connector.publish(outgoing("Hello", reply_to=PublishedRef(id=gone, url=gone)))
+    assert server.statuses == {}

@@ -237,7 +237,7 @@ class MastodonConnector:
             if index:
                 reply_to: str | None = refs[index - 1].id
             else:
-                reply_to = outgoing.reply_to.id if outgoing.reply_to else None
+                reply_to = self._local_id(outgoing.reply_to) if outgoing.reply_to else None
             ref = self._post(outgoing, index, parts[index], reply_to, media_ids)
             refs.append(ref)
             if on_part is not None:
@@ -308,6 +308,29 @@ class MastodonConnector:
             if self._answered(206):
                 return None
             raise
+
+    def _local_id(self, ref: PublishedRef) -> str:
+        """The id this instance gives the status to reply to.
+
+        A status id is only meaningful on the instance that issued it: one heard elsewhere
+        (stored by its URI or URL) is first looked up here with a resolving search, which
+        fetches a remote status into this instance so it can be answered.
+        """
+        if ref.id.isdigit():
+            return ref.id
+        address = ref.url or ref.id
+        found = self._client.run(
+            lambda api: api.search_v2(address, resolve=True, result_type="statuses", limit=1)
+        )
+        statuses = _fields(found, "search", self.host).get("statuses") or []
+        first = statuses[0] if isinstance(statuses, list) and statuses else None
+        status_id = str(first.get("id") or "") if isinstance(first, Mapping) else ""
+        if not status_id.isdigit():
+            raise ContentRejected(
+                f"{self.host} cannot find the post this replies to ({address[:120]}); "
+                "it may be deleted or not visible to this account."
+            )
+        return status_id
 
     def _answered(self, status: int) -> bool:
         last = self._client.last
