@@ -1,6 +1,8 @@
-"""What the classifiers see of a message: its words, word pairs and a few signals.
+"""What the classifiers see of a message: its words and a few signals.
 
-Features are strings ("delayed", "still waiting", "^why", "__q__") looked up in a model's
+Word pairs were tried and left out: on the benchmarks they changed nothing measurable
+(department accuracy 0.723 with them, 0.730 without; incidents 0.754 and 0.756) and cost a
+sixth of the time. Features are strings ("delayed", "^why", "__q__") looked up in a model's
 vocabulary, so a model file is plain data (a word list and weight arrays) and the same
 features serve the shipped models and an organisation's own. Looking terms up in a dict and
 multiplying one sparse batch matrix is what keeps the triage at a few microseconds a message.
@@ -9,7 +11,7 @@ multiplying one sparse batch matrix is what keeps the triage at a few microsecon
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain, pairwise, repeat
+from itertools import chain, repeat
 
 import numpy as np
 from scipy import sparse
@@ -33,11 +35,11 @@ def sentiment_bin(compound: float) -> str:
 
 
 def terms(prepared: Prepared, compound: float) -> list[str]:
-    """Unigrams, bigrams and signals of a message. Links, @names and empty tokens are
+    """Words and signals of a message. Links, @names and empty tokens are
     looked up too but never enter a vocabulary (see ``usable``), which is cheaper than
     filtering them out of every message."""
     toks = prepared.tokens
-    out = toks + list(map(" ".join, pairwise(toks)))
+    out = toks[:]
     out.append(sentiment_bin(compound))
     if toks:
         out.append("^" + toks[0])

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from importlib import resources
 
-from cluetrain.triage.engine.text import Prepared
+from cluetrain.triage.engine.text import Prepared, words
 
 UNDETERMINED = "und"
 MIN_LETTERS = 10  # below this, a text that is not plainly English is "und"
@@ -54,157 +54,16 @@ LANGUAGE_CODES = [
 
 # Frequent English words that are not also frequent words of the other Latin-script languages
 # above ("a", "in", "is", "die", "of"... are left out on purpose).
-_ENGLISH = frozenset(
-    [
-        "the",
-        "and",
-        "to",
-        "you",
-        "your",
-        "my",
-        "it's",
-        "i'm",
-        "that",
-        "this",
-        "with",
-        "for",
-        "have",
-        "has",
-        "are",
-        "not",
-        "but",
-        "what",
-        "why",
-        "how",
-        "when",
-        "where",
-        "can",
-        "could",
-        "would",
-        "should",
-        "just",
-        "get",
-        "got",
-        "been",
-        "from",
-        "they",
-        "our",
-        "be",
-        "at",
-        "does",
-        "did",
-        "don't",
-        "can't",
-        "didn't",
-        "there",
-        "their",
-        "about",
-        "any",
-        "thanks",
-        "thank",
-        "please",
-        "flight",
-        "train",
-        "still",
-        "again",
-        "today",
-        "hours",
-        "time",
-        "after",
-        "out",
-        "if",
-        "all",
-        "one",
-        "now",
-        "by",
-        "it",
-        "of",
-        "them",
-        "some",
-        "yes",
-        "which",
-        "who",
-        "were",
-        "being",
-        "they're",
-        "you're",
-        "we're",
-        "isn't",
-        "wasn't",
-        "won't",
-        "doesn't",
-        "haven't",
-        "help",
-        "service",
-        "customer",
-        "order",
-        "account",
-        "phone",
-        "app",
-        "need",
-        "know",
-        "like",
-        "back",
-        "up",
-        "new",
-        "more",
-        "going",
-        "want",
-        "day",
-        "off",
-        "over",
-        "really",
-        "very",
-        "good",
-        "great",
-        "love",
-        "hi",
-        "hello",
-        "hey",
-        "via",
-        "people",
-        "killed",
-        "dead",
-        "fire",
-        "flood",
-        "pray",
-        "praying",
-        "victims",
-        "near",
-        "says",
-        "said",
-        "breaking",
-        "update",
-        "guys",
-        "thank's",
-        "been",
-        "here",
-        "our",
-        "we",
-        "us",
-        "his",
-        "her",
-        "he",
-        "she",
-        "im",
-        "dont",
-        "cant",
-        "its",
-        "just",
-        "got",
-        "still",
-        "every",
-        "never",
-        "tonight",
-        "tomorrow",
-        "yesterday",
-        "morning",
-        "hour",
-        "minutes",
-        "waiting",
-        "delayed",
-        "cancelled",
-    ]
+_ENGLISH = words(
+    """the and to you your my it's i'm that this with for have has are not but what why how when
+    where can could would should just get got been from they our be at does did don't can't
+    didn't there their about any thanks thank please flight train still again today hours time
+    after out if all one now by it of them some yes which who were being they're you're we're
+    isn't wasn't won't doesn't haven't help service customer order account phone app need know
+    like back up new more going want day off over really very good great love hi hello hey via
+    people killed dead fire flood pray praying victims near says said breaking update guys
+    thank's been here our we us his her he she im dont cant its just got still every never
+    tonight tomorrow yesterday morning hour minutes waiting delayed cancelled"""
 )
 # Non-ASCII that says nothing about the language: punctuation, symbols, emoji and joiners.
 _NEUTRAL_NON_ASCII = re.compile("[^\x00-\x7f\u2000-\u2bff\ufe0f\u200d\U0001f000-\U0001ffff]")
@@ -242,9 +101,7 @@ _STOPWORDS = {
     "id": "yang dan di ini itu tidak dengan untuk dari ada kami akan",
 }
 _STOPWORD_LANGUAGE = {w: code for code, ws in _STOPWORDS.items() for w in ws.split()}
-_FOREIGN = frozenset(_STOPWORD_LANGUAGE) | frozenset(
-    ["la", "en", "se", "es", "lo", "le", "un", "de"]
-)
+_FOREIGN = frozenset(_STOPWORD_LANGUAGE) | words("la en se es lo le un de")
 
 
 def _english_words() -> frozenset[str]:
@@ -273,7 +130,7 @@ def plainly_english(prepared: Prepared) -> bool:
     common = len(_ENGLISH.intersection(tokens))
     if common >= 2 and common * 5 >= len(tokens):
         return True
-    return _FOREIGN.isdisjoint(tokens) and not _ENGLISH_WIDE.isdisjoint(tokens)
+    return len(_ENGLISH_WIDE.intersection(tokens)) > len(_FOREIGN.intersection(tokens))
 
 
 def by_stopwords(prepared: Prepared) -> str | None:
@@ -311,11 +168,11 @@ def guess_languages(batch: Sequence[Prepared]) -> list[str]:
         if guess is not None:
             out[i] = guess
             continue
-        words = _words(p)
-        if sum(c.isalpha() for c in words) < MIN_LETTERS:
+        plain = _words(p)
+        if sum(c.isalpha() for c in plain) < MIN_LETTERS:
             continue  # too little to tell (and lingua would only guess)
         rest.append(i)
-        texts.append(words)
+        texts.append(plain)
     if texts:
         detector = _lingua()
         found = detector.detect_languages_in_parallel_of(texts)  # type: ignore[attr-defined]

@@ -17,9 +17,10 @@ import numpy as np
 from cluetrain.triage.engine.decision import Decision
 from cluetrain.triage.engine.linear import LinearModel
 from cluetrain.triage.engine.orgmodel import Prediction
-from cluetrain.triage.engine.text import Prepared
+from cluetrain.triage.engine.text import Prepared, words
 
 INCIDENT_THRESHOLD = 0.5
+DANGER_INCIDENT_THRESHOLD = 0.35
 # Complaint: the complaint classifier (trained on few seeds, so timid) and the lexicon's
 # sentiment, weighed by a logistic fit on the development half of the airline tweets
 # (negative vs. not), then thresholded where that half's macro-F1 (both classes, so less
@@ -35,72 +36,14 @@ POSITIVE_ABOVE = 0.4
 ORG_CONFIDENCE = 0.6  # an organisation's model overrides a shipped field when this sure
 
 # Words of danger to people: with an incident they make it critical.
-DANGER = frozenset(
-    [
-        "injured",
-        "injury",
-        "injuries",
-        "fainting",
-        "fainted",
-        "faint",
-        "collapsed",
-        "unconscious",
-        "ambulance",
-        "fire",
-        "smoke",
-        "trapped",
-        "bleeding",
-        "explosion",
-        "explosions",
-        "evacuate",
-        "evacuated",
-        "evacuation",
-        "emergency",
-        "dying",
-        "dead",
-        "killed",
-        "crush",
-        "drowning",
-        "assault",
-        "attacked",
-        "weapon",
-        "gun",
-        "shooting",
-        "shooter",
-        "stabbed",
-        "hurt",
-        "panic",
-        "panicking",
-        "flooding",
-        "flooded",
-        "derailed",
-        "derailment",
-        "casualties",
-        "victims",
-        "999",
-        "911",
-        "112",
-        "paramedics",
-        "breathe",
-        "breathing",
-        "heart",
-        "seizure",
-    ]
+DANGER = words(
+    """injured injury injuries fainting fainted faint collapsed unconscious ambulance fire smoke
+    trapped bleeding explosion explosions evacuate evacuated evacuation emergency dying dead
+    killed crush drowning assault attacked weapon gun shooting shooter stabbed hurt panic
+    panicking flooding flooded derailed derailment casualties victims 999 911 112 paramedics
+    breathe breathing heart seizure"""
 )
-URGENT = frozenset(
-    [
-        "urgent",
-        "urgently",
-        "asap",
-        "immediately",
-        "now",
-        "stranded",
-        "stuck",
-        "sos",
-        "tonight",
-        "emergency",
-    ]
-)
+URGENT = words("""urgent urgently asap immediately now stranded stuck sos tonight emergency""")
 
 
 class Cues:
@@ -139,60 +82,10 @@ class Cues:
 
 
 # Too common to explain anything.
-_PLAIN = frozenset(
-    [
-        "the",
-        "and",
-        "you",
-        "your",
-        "for",
-        "that",
-        "this",
-        "with",
-        "have",
-        "has",
-        "are",
-        "was",
-        "not",
-        "but",
-        "what",
-        "why",
-        "how",
-        "when",
-        "can",
-        "could",
-        "would",
-        "just",
-        "get",
-        "got",
-        "from",
-        "they",
-        "our",
-        "all",
-        "out",
-        "its",
-        "it's",
-        "i'm",
-        "any",
-        "one",
-        "now",
-        "there",
-        "their",
-        "been",
-        "does",
-        "did",
-        "about",
-        "will",
-        "into",
-        "than",
-        "then",
-        "them",
-        "very",
-        "really",
-        "some",
-        "more",
-        "people",
-    ]
+_PLAIN = words(
+    """the and you your for that this with have has are was not but what why how when can could
+    would just get got from they our all out its it's i'm any one now there their been does did
+    about will into than then them very really some more people"""
 )
 
 
@@ -231,8 +124,12 @@ def decide(
             ident, "other", False, False, 0.0, "neutral", "und", "low", "other", "",
             0.0, "no text to classify",
         )  # fmt: skip
-    incident = incident_p >= INCIDENT_THRESHOLD or (
-        intent == "incident report" and confidence >= 0.6
+    danger = not DANGER.isdisjoint(p.tokens)
+    # People in danger tip a doubtful case: a missed emergency costs more than a false alarm.
+    incident = (
+        incident_p >= INCIDENT_THRESHOLD
+        or (danger and incident_p >= DANGER_INCIDENT_THRESHOLD)
+        or (intent == "incident report" and confidence >= 0.6)
     )
     if incident and intent == "other":
         intent, confidence = "incident report", incident_p
@@ -275,7 +172,6 @@ def decide(
         label = override("sentiment_label", label)
 
     tokens = p.tokens
-    danger = not DANGER.isdisjoint(tokens)
     if incident and danger:
         urgency = "critical"
     elif (
@@ -299,7 +195,9 @@ def decide(
 
     # The sentence: what tipped it, and how it feels.
     head, klass = ("incident", "1") if incident else ("intent", intent)
-    words = cues.top(head, klass, tokens) or cues.top("intent", intent, tokens)
+    words = cues.top(head, klass, tokens)
+    if not words and incident:
+        words = cues.top("intent", intent, tokens)
     if keyword and keyword not in words and len(words) < 2:
         words.append(keyword)
     quoted = " and ".join(f"'{w}'" for w in words)

@@ -58,6 +58,11 @@ class Prepared:
         return frozenset(w.lower() for w in _CAPS.findall(self.text))
 
 
+def words(text: str) -> frozenset[str]:
+    """A set of words written as one string (word lists read better that way)."""
+    return frozenset(text.split())
+
+
 def clean(text: object) -> tuple[str, bool]:
     """The text to classify: a string, at most ``MAX_CHARS`` long, without markup or
     invisible characters. Anything that is not a string becomes the empty text."""

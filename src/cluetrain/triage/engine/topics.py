@@ -81,43 +81,58 @@ class TopicMatcher:
         self.names = [t.name for t in (*org_topics, *defaults)]
 
     @staticmethod
-    def _compile(topics: Iterable[Topic]) -> tuple[dict[str, str], list[tuple[str, str]]]:
-        """Words and two-word phrases (looked up among a message's terms), and longer
-        phrases (searched in its text)."""
+    def _compile(topics: Iterable[Topic]) -> _Compiled:
+        """Keywords by word (with variants); phrases by their first word, so a message is
+        searched only for the phrases whose first word it contains."""
         words: dict[str, str] = {}
-        phrases: list[tuple[str, str]] = []
+        phrases: dict[str, list[tuple[str, str]]] = {}
         for topic in topics:
             for keyword in topic.keywords:
                 k = " ".join(keyword.lower().split())
                 if not k:
                     continue
-                if k.count(" ") > 1:
-                    phrases.append((f" {k} ", topic.name))
+                if " " in k:
+                    first, _, _ = k.partition(" ")
+                    phrases.setdefault(first, []).append((f" {k} ", topic.name))
                     continue
                 for v in _variants(k):
                     words.setdefault(v, topic.name)
-        return words, phrases
+        return _Compiled(words, phrases, frozenset(words) | frozenset(phrases))
 
     def match(self, prepared: Prepared, terms: Sequence[str]) -> tuple[str, str]:
         """(topic, the keyword that decided it); ("other", "") when nothing matches.
-        ``terms``: the message's unigrams and bigrams (``features.terms``)."""
-        for words, phrases in (self.org, self.defaults):
-            hits = [t for t in terms if t in words]
-            if phrases:
-                padded = f" {' '.join(prepared.tokens)} "
-                hits += [p.strip() for p, _ in phrases if p in padded]
-                words = {**words, **{p.strip(): n for p, n in phrases}}
+        ``terms``: the message's features (``features.terms``), words among them."""
+        for compiled in (self.org, self.defaults):
+            found = [t for t in terms if t in compiled.starts]
+            if not found:
+                continue
+            hits: list[tuple[str, str]] = []  # (keyword, topic)
+            padded = ""
+            for t in found:
+                name = compiled.words.get(t)
+                if name is not None:
+                    hits.append((t, name))
+                for phrase, topic in compiled.phrases.get(t, ()):
+                    padded = padded or f" {' '.join(prepared.tokens)} "
+                    if phrase in padded:
+                        hits.append((phrase.strip(), topic))
             if not hits:
                 continue
             if len(hits) == 1:
-                return words[hits[0]], hits[0]
+                return hits[0][1], hits[0][0]
             scores: dict[str, int] = {}
-            for h in hits:
-                name = words[h]
-                scores[name] = scores.get(name, 0) + (2 if " " in h else 1)
+            for keyword, name in hits:
+                scores[name] = scores.get(name, 0) + (2 if " " in keyword else 1)
             best = max(scores, key=lambda n: (scores[n], -self.names.index(n)))
-            return best, next(h for h in hits if words[h] == best)
+            return best, next(k for k, n in hits if n == best)
         return OTHER, ""
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    words: dict[str, str]  # word (and its variants) -> topic
+    phrases: dict[str, list[tuple[str, str]]]  # first word -> [(" phrase ", topic)]
+    starts: frozenset[str]  # every word that may begin a match
 
 
 def topic_departments(mapping: Mapping[str, str] | None) -> dict[str, str]:

@@ -32,27 +32,15 @@ import numpy as np
 from cluetrain.triage.engine.features import build_vocabulary, matrix, terms
 from cluetrain.triage.engine.linear import LinearModel, fit_heads
 from cluetrain.triage.engine.sentiment import shared_scorer
-from cluetrain.triage.engine.text import prepare
+from cluetrain.triage.engine.text import prepare, words
 from cluetrain.triage.engine.triager import SHIPPED_MODEL
 
 SEED_DIR = SHIPPED_MODEL.parent / "seed"
 DEFAULT_DATA = Path(__file__).resolve().parents[4].parent / "shared" / "data"
 INFORMATIVE = "Related and informative"
 # A customer message with one of these may well report an outage: not a safe "no".
-_OUTAGE_WORDS = frozenset(
-    [
-        "down",
-        "outage",
-        "offline",
-        "crash",
-        "crashed",
-        "crashing",
-        "error",
-        "errors",
-        "broken",
-        "emergency",
-        "fire",
-    ]
+_OUTAGE_WORDS = words(
+    """down outage offline crash crashed crashing error errors broken emergency fire"""
 )
 # How much one example counts: the seeds are few and written for this task.
 SEED_WEIGHT = 6.0
