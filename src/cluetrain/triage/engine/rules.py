@@ -108,6 +108,7 @@ def decide(
     p: Prepared,
     compound: float,
     intent: str,
+    runner_up: str,
     confidence: float,
     complaint_p: float,
     incident_p: float,
@@ -133,6 +134,9 @@ def decide(
     )
     if incident and intent == "other":
         intent, confidence = "incident report", incident_p
+    elif intent == "incident report" and not incident:
+        # News-like text the incident classifier does not believe: say what else it is.
+        intent = runner_up
     q = min(max(complaint_p, 1e-6), 1 - 1e-6)
     z = (
         COMPLAINT_MODEL_WEIGHT * math.log(q / (1 - q))

@@ -14,6 +14,8 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from cluetrain.triage.engine import rules
 from cluetrain.triage.engine.decision import Decision
 from cluetrain.triage.engine.features import terms
@@ -84,7 +86,9 @@ class Triager:
         term_lists = [terms(p, c) for p, c in zip(prepared, compounds, strict=True)]
         probs = self.model.probabilities(term_lists)
         intent_classes = self.model.heads["intent"].classes
-        intents = [intent_classes[k] for k in probs["intent"].argmax(axis=1).tolist()]
+        ranked = np.argsort(-probs["intent"], axis=1)[:, :2]
+        intents = [intent_classes[k] for k in ranked[:, 0].tolist()]
+        runners_up = [intent_classes[k] for k in ranked[:, 1].tolist()]
         confidences = probs["intent"].max(axis=1).tolist()
         complaint_p = probs["complaint"][:, 1].tolist()
         incident_p = probs["incident"][:, 1].tolist()
@@ -102,6 +106,7 @@ class Triager:
                     p,
                     compounds[i],
                     intents[i],
+                    runners_up[i],
                     confidences[i],
                     complaint_p[i],
                     incident_p[i],
