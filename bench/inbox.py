@@ -268,7 +268,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="100,000 conversations")
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--repeat", type=int, default=0, help="calls per list (default 40; 12 quick)")
+    parser.add_argument(
+        "--repeat", type=int, default=0, help="calls per list (default 40; 12 quick)"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="build in this folder, kept")
     args = parser.parse_args()
     total = QUICK if args.quick else FULL

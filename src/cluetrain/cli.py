@@ -21,8 +21,8 @@ PRODUCT_VERBS: dict[str, str] = {
     "post": "publish a post as the person of an API token (for scripts)",
     "token": "create, list and revoke personal API tokens",
     "check": "check texts against guidelines (without a text: Django's system checks)",
-    "listen": "listen to the organisations' sources (Bluesky, Mastodon, feeds) and take messages in",
-    "import": "import past messages from a CSV or JSONL file (incl. Kaggle's Customer Support on Twitter)",
+    "listen": "listen to the organisations' sources (Bluesky, Mastodon, feeds)",
+    "import": "import past messages from CSV or JSONL (also Kaggle's Customer Support on Twitter)",
     "triage": "classify messages from stdin (JSONL) without a database",
 }
 

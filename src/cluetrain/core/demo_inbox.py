@@ -234,8 +234,8 @@ def load(organization: Organization) -> int:
         key: f"at://did:plc:{handle.replace('.', '')}/app.bsky.feed.post/{key}"
         for key, _, handle, *_ in MESSAGES
     }
-    heard = []
-    outbound = []
+    heard: list[Heard] = []
+    outbound: list[Heard] = []
     for key, ago, handle, name, text, reply_to, ours in MESSAGES:
         item = Heard(
             network="bluesky",

@@ -139,7 +139,7 @@ def directory(organization_id: int, now: dt.datetime | None = None) -> list[Entr
     entries = []
     for m in memberships:
         try:
-            availability = m.availability  # type: ignore[attr-defined]
+            availability = m.availability
         except Availability.DoesNotExist:
             availability = Availability(membership=m)
         why_not = availability_of(availability, m.person.time_zone, now)

@@ -9,4 +9,4 @@ from cluetrain.inbox.threading import Threaded
 
 def after_threading(organization_id: int, threaded: Threaded) -> None:
     """Called inside the triage pipeline's transaction, once per batch."""
-    routing.do_route(threaded.created)  # type: ignore[arg-type]
+    routing.do_route(threaded.created)  # type: ignore[arg-type]  # drafts quack like conversations

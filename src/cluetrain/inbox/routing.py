@@ -183,7 +183,7 @@ class Pool:
         candidates = []
         for m in rows:
             try:
-                availability = m.availability  # type: ignore[attr-defined]
+                availability = m.availability
             except Availability.DoesNotExist:
                 availability = Availability(membership=m)
             open_count = load.get(m.person_id, 0)

@@ -49,7 +49,7 @@ class Item:
 class Threaded:
     """What threading changed: new conversations, and existing ones that heard more."""
 
-    created: list[Conversation]
+    created: list[Draft]
     reopened: list[int]
     answered: dict[int, dt.datetime]
     touched: set[int]
@@ -183,8 +183,14 @@ def thread(organization_id: int, items: list[Item]) -> Threaded:
     answered: dict[int, dt.datetime] = {}
     for target, group in groups.items():
         conversation = existing.get(target) if isinstance(target, int) else target
-        if conversation is not None and _fold(conversation, group, isinstance(target, int)):
-            reopened.append(conversation.pk)
+        if (
+            isinstance(target, int)
+            and conversation is not None
+            and _fold(conversation, group, True)
+        ):
+            reopened.append(target)
+        elif isinstance(target, Draft):
+            _fold(target, group, False)
     _clocks([*drafts, *existing.values()])
     created = _create(organization_id, drafts)
     for target, group in groups.items():

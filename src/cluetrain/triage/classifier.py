@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from cluetrain.triage import learning
-from cluetrain.triage.engine import OrgModel, Topic, Triager
+from cluetrain.triage.engine import Decision, OrgModel, Topic, Triager
 from cluetrain.triage.models import Topic as TopicRow
 
 CHECK_SECONDS = 10.0
@@ -27,7 +27,7 @@ class Classifier:
     key: tuple[object, ...]
     checked: float
 
-    def classify(self, texts: list[str]) -> list:  # type: ignore[type-arg]
+    def classify(self, texts: list[str]) -> list[Decision]:
         return self.triager.classify(texts)
 
 
