@@ -282,6 +282,78 @@ def _urgency(conversation: Conversation) -> tuple:
     return (due is None, due or _EPOCH, conversation.first_message_at, conversation.pk or 0)
 
 
+@dataclass(slots=True)
+class Routes:
+    """Routing worked out for one organisation's conversations, not yet stored: the pool (with
+    the load it counted in) and each conversation's (assignee, department, reason)."""
+
+    pool: Pool
+    conversations: list[Conversation]
+    choices: list[tuple[int | None, int | None, str]]
+
+
+def plan_routes(
+    conversations: Sequence[Conversation],
+    *,
+    now: dt.datetime | None = None,
+    exclude: dict[int, int] | None = None,
+) -> list[Routes]:
+    """Decide where conversations nobody holds go, with reads only (the triage pipeline does
+    this before it takes the write lock; the conversations may not be stored yet).
+
+    ``exclude`` maps a conversation id to a person it must not go to (a re-route away from
+    them). Five queries per organisation.
+    """
+    now = now or timezone.now()
+    exclude = exclude or {}
+    waiting = [c for c in conversations if c.assignee_id is None and c.status != Status.RESOLVED]
+    by_org: dict[int, list[Conversation]] = defaultdict(list)
+    for c in waiting:
+        by_org[c.organization_id].append(c)
+    planned = []
+    for organization_id, group in by_org.items():
+        pool = Pool.load(organization_id, now)
+        ordered = sorted(group, key=_urgency)
+        choices: list[tuple[int | None, int | None, str]] = []
+        for c in ordered:
+            skip = {exclude[c.pk]} if c.pk in exclude else set()
+            chosen = pool.choose(c.topic, c.department_id, exclude=skip)
+            if chosen is not None:
+                candidate, reasons = chosen
+                pool.take(candidate)
+                reason = pool.reason(candidate, reasons, c.department_id)
+                choices.append((candidate.person_id, c.department_id, reason))
+            else:
+                queue = pool.queue_of(c.topic, c.department_id)
+                choices.append((None, queue, pool.queue_reason(c.topic, queue)))
+        planned.append(Routes(pool, ordered, choices))
+    return planned
+
+
+def record_routes(
+    planned: Sequence[Routes],
+    *,
+    now: dt.datetime | None = None,
+    actor: Person | None = None,
+    kind: str = "routed",
+) -> list[Decision]:
+    """Store planned routes (conversations must have their ids by now): one UPDATE per person
+    (and per queue) on rows still unassigned, one insert of the events, one update per
+    person's ``last_assigned_at``."""
+    now = now or timezone.now()
+    decisions: list[Decision] = []
+    for routes in planned:
+        stored = [
+            (c, choice)
+            for c, choice in zip(routes.conversations, routes.choices, strict=True)
+            if c.pk is not None
+        ]
+        mine = [Decision(c.pk, a, d, reason) for c, (a, d, reason) in stored]
+        _record(routes.pool, [c for c, _ in stored], mine, now, actor, kind)
+        decisions.extend(mine)
+    return decisions
+
+
 def do_route(
     conversations: Sequence[Conversation],
     *,
@@ -290,35 +362,10 @@ def do_route(
     kind: str = "routed",
     exclude: dict[int, int] | None = None,
 ) -> list[Decision]:
-    """Route conversations nobody holds (batch-friendly: the triage pipeline calls it for each
-    batch of new conversations).
-
-    ``exclude`` maps a conversation id to a person it must not go to (a re-route away from
-    them). Queries: five per organisation, then one UPDATE per person (and per queue), one
-    insert of the events and one update per person's ``last_assigned_at``.
-    """
+    """Route conversations nobody holds: ``plan_routes`` then ``record_routes``."""
     now = now or timezone.now()
-    exclude = exclude or {}
-    waiting = [c for c in conversations if c.assignee_id is None and c.status != Status.RESOLVED]
-    by_org: dict[int, list[Conversation]] = defaultdict(list)
-    for c in waiting:
-        by_org[c.organization_id].append(c)
-    decisions: list[Decision] = []
-    for organization_id, group in by_org.items():
-        pool = Pool.load(organization_id, now)
-        for c in sorted(group, key=_urgency):
-            skip = {exclude[c.pk]} if c.pk in exclude else set()
-            chosen = pool.choose(c.topic, c.department_id, exclude=skip)
-            if chosen is not None:
-                candidate, reasons = chosen
-                pool.take(candidate)
-                reason = pool.reason(candidate, reasons, c.department_id)
-                decisions.append(Decision(c.pk, candidate.person_id, c.department_id, reason))
-            else:
-                queue = pool.queue_of(c.topic, c.department_id)
-                decisions.append(Decision(c.pk, None, queue, pool.queue_reason(c.topic, queue)))
-        _record(pool, group, decisions[-len(group) :], now, actor, kind)
-    return decisions
+    planned = plan_routes(conversations, now=now, exclude=exclude)
+    return record_routes(planned, now=now, actor=actor, kind=kind)
 
 
 def _record(

@@ -144,21 +144,29 @@ def _new_conversation(organization_id: int, item: Item) -> Draft:
     )
 
 
-def thread(organization_id: int, items: list[Item]) -> Threaded:
-    """Give every item a conversation (outbound items only when they answer one), start or
-    move the conversations' service-level clocks, and store the conversations.
+@dataclass(slots=True)
+class Plan:
+    """How a batch will be threaded, worked out before taking the database's write lock: the
+    new conversations (folded, clocks started, ready to insert) and the items that join
+    conversations already stored."""
 
-    Must run inside the transaction that stores the items' decisions, so a crash leaves
-    neither half. Items are threaded oldest first so a reply in the same batch as the message
-    it answers finds it.
-    """
+    organization_id: int
+    items: list[Item]
+    drafts: list[Draft]
+    rows: list[tuple[object, ...]]
+    groups: dict[int | Draft, list[Item]]
+
+
+def plan(organization_id: int, items: list[Item]) -> Plan:
+    """Work out the threading of ``items`` with reads only (so it may run while another
+    process writes). Items are threaded oldest first, so a reply in the same batch as the
+    message it answers finds it."""
     items.sort(key=lambda i: (i.created_at, i.id))
     refs = {(i.network, r) for i in items for r in (i.reply_to, i.root) if r}
     by_message, by_root = _known(organization_id, refs)
     in_batch: dict[tuple[str, str], int | Draft] = {}
     groups: dict[int | Draft, list[Item]] = {}
     drafts: list[Draft] = []
-
     for item in items:
         target: int | Draft | None = None
         for ref in (item.reply_to, item.root):
@@ -174,38 +182,52 @@ def thread(organization_id: int, items: list[Item]) -> Threaded:
         if target is not None:
             in_batch[(item.network, item.external_id)] = target
             groups.setdefault(target, []).append(item)
+    for draft in drafts:
+        _fold(draft, groups[draft], False)
+    _clocks(drafts)  # type: ignore[arg-type]
+    now = timezone.now()
+    return Plan(organization_id, items, drafts, [_row(d, now) for d in drafts], groups)
 
-    existing = {
-        c.pk: c
-        for c in Conversation.objects.filter(pk__in=[k for k in groups if isinstance(k, int)])
-    }
-    reopened: list[int] = []
-    answered: dict[int, dt.datetime] = {}
-    for target, group in groups.items():
-        conversation = existing.get(target) if isinstance(target, int) else target
-        if (
-            isinstance(target, int)
-            and conversation is not None
-            and _fold(conversation, group, True)
-        ):
-            reopened.append(target)
-        elif isinstance(target, Draft):
-            _fold(target, group, False)
-    _clocks([*drafts, *existing.values()])
-    created = _create(organization_id, drafts)
-    for target, group in groups.items():
+
+def apply(threading_plan: Plan) -> Threaded:
+    """Store a plan: must run inside the transaction that stores the items' decisions (so a
+    crash leaves neither half), holding the write lock. Conversations already stored are read
+    and changed here, under the lock, so a concurrent batch's changes are never lost."""
+    p = threading_plan
+    created = _create(p.organization_id, p.drafts, p.rows)
+    made = {id(d) for d in created}
+    groups: dict[int, list[Item]] = {}
+    for target, group in p.groups.items():
         pk = target if isinstance(target, int) else target.pk
+        if pk is None:
+            continue
         for item in group:
             item.conversation_id = pk
-            if item.direction == Direction.OUTBOUND and pk is not None:
-                answered[pk] = item.created_at
+        if isinstance(target, int) or id(target) not in made:
+            # Joins a stored conversation (or one another worker created first).
+            groups.setdefault(pk, []).extend(group)
+    existing = {c.pk: c for c in Conversation.objects.filter(pk__in=list(groups))}
+    reopened = [
+        pk for pk, group in groups.items() if pk in existing and _fold(existing[pk], group, True)
+    ]
+    _clocks(list(existing.values()))
     _save(list(existing.values()))
+    answered = {
+        i.conversation_id: i.created_at
+        for i in p.items
+        if i.direction == Direction.OUTBOUND and i.conversation_id is not None
+    }
     return Threaded(
         created=created,
         reopened=reopened,
-        answered=answered,
-        touched={i.conversation_id for i in items if i.conversation_id is not None},
+        answered=answered,  # type: ignore[arg-type]
+        touched={i.conversation_id for i in p.items if i.conversation_id is not None},
     )
+
+
+def thread(organization_id: int, items: list[Item]) -> Threaded:
+    """Plan and store in one go (inside the caller's transaction)."""
+    return apply(plan(organization_id, items))
 
 
 def _clocks(conversations: list[Draft | Conversation]) -> None:
@@ -291,16 +313,17 @@ def _row(c: Draft, now: dt.datetime) -> tuple[object, ...]:
     )
 
 
-def _create(organization_id: int, fresh: list[Draft]) -> list[Draft]:
-    """Insert the new conversations; one that another worker created first is reused (it
-    keeps its own counts: such a race means the same messages were threaded twice)."""
+def _create(
+    organization_id: int, fresh: list[Draft], rows: list[tuple[object, ...]]
+) -> list[Draft]:
+    """Insert the new conversations and return those inserted; a draft whose thread another
+    worker stored first gets that conversation's id (its items are folded into it)."""
     if not fresh:
         return []
-    now = timezone.now()
     inserted = bulk.insert_rows(
         Conversation,
         _COLUMNS,
-        [_row(c, now) for c in fresh],
+        rows,
         unique=("organization", "network", "root_external_id"),
         returning=("id", "network", "root_external_id"),
     )
@@ -315,7 +338,8 @@ def _create(organization_id: int, fresh: list[Draft]) -> list[Draft]:
             conversation = wanted.get((network, root))
             if conversation is not None and conversation.pk is None:
                 conversation.pk = pk
-    return [c for c in fresh if c.pk is not None]
+    made = {pk for pk, _, _ in inserted}
+    return [c for c in fresh if c.pk in made]
 
 
 def _fold(conversation: Draft | Conversation, group: list[Item], earlier: bool) -> bool:

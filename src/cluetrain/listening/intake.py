@@ -39,6 +39,7 @@ from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
+from cluetrain.core import writers
 from cluetrain.listening.heard import Heard
 from cluetrain.listening.models import MAX_TEXT, Author, Direction, Message, Source
 from cluetrain.listening.text import clean_line, clean_text, html_to_text
@@ -385,7 +386,7 @@ def do_intake(
     organization_id = organization if isinstance(organization, int) else organization.pk
     now = timezone.now()
     rows = clean_batch(heard, now)
-    with transaction.atomic():
+    with writers.one_at_a_time(), transaction.atomic():
         _lock(organization_id)
         new = _unseen(organization_id, rows) if rows else []
         if new:

@@ -112,8 +112,13 @@ class Message(models.Model):
     filters and sorts on it for every page it shows.
     """
 
+    # No index of their own on the keys that lead one of Meta's indexes (or are seldom
+    # looked up): each index costs every one of thousands of messages a second.
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="messages"
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
     )
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
@@ -121,7 +126,9 @@ class Message(models.Model):
     network = models.CharField(max_length=20)
     external_id = models.CharField(max_length=300)
     url = models.CharField(max_length=500, blank=True)
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        Author, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     text = models.TextField()
     truncated = models.BooleanField(default=False)
     created_at = models.DateTimeField(help_text="When the network says it was written.")
@@ -135,6 +142,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="messages",
+        db_index=False,
     )
     # Our own replies: the post that carried it and the person who wrote it.
     post = models.ForeignKey(
@@ -146,6 +154,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
 
     # The triage decision (cluetrain.triage); null until triaged.
@@ -164,6 +173,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     confidence = models.FloatField(null=True, blank=True)
     reason = models.CharField(max_length=300, blank=True)

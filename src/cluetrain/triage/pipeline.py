@@ -21,10 +21,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cluetrain.core import bulk
+from cluetrain.core import bulk, writers
 from cluetrain.core.jobs import job, periodic
-from cluetrain.inbox import threading
-from cluetrain.listening.models import Direction, Message
+from cluetrain.inbox import routing, threading
+from cluetrain.listening.models import Author, Direction, Message
 from cluetrain.organizations.models import Department
 from cluetrain.triage import classifier
 from cluetrain.triage.models import Lease
@@ -49,23 +49,28 @@ def request_triage(organization_id: int, message_ids: Sequence[int] | None = Non
     transaction.on_commit(lambda: triage_backlog.enqueue(organization_id))
 
 
+_ROWS = f"""
+    SELECT m.id, m.network, m.external_id, m.reply_to_external_id, m.root_external_id,
+           m.author_id, a.handle, a.display_name, m.created_at, m.direction, m.text
+    FROM {Message._meta.db_table} m JOIN {Author._meta.db_table} a ON a.id = m.author_id
+    WHERE m.organization_id = %s AND m.triaged_at IS NULL {{where}}
+    ORDER BY m.id
+"""  # noqa: S608 - table names are the models'
+_STILL = (
+    f"SELECT id FROM {Message._meta.db_table} "  # noqa: S608
+    "WHERE triaged_at IS NULL AND id IN ({values})"
+)
+
+
 def _rows(organization_id: int, ids: Sequence[int] | None, limit: int) -> list[threading.Item]:
-    query = Message.objects.filter(organization_id=organization_id, triaged_at__isnull=True)
-    if ids is not None:
-        query = query.filter(pk__in=list(ids))
-    rows = query.order_by("id").values_list(
-        "id",
-        "network",
-        "external_id",
-        "reply_to_external_id",
-        "root_external_id",
-        "author_id",
-        "author__handle",
-        "author__display_name",
-        "created_at",
-        "direction",
-        "text",
-    )[:limit]
+    """The batch's messages still untriaged (plain SQL: this runs for every batch)."""
+    if ids is None:
+        rows = bulk.select(
+            _ROWS.format(where="") + " LIMIT %s", [], before=[organization_id, limit]
+        )
+    else:
+        where = "AND m.id IN ({values})"
+        rows = bulk.select(_ROWS.format(where=where), list(ids)[:limit], before=[organization_id])
     return [
         threading.Item(
             id=r[0],
@@ -75,7 +80,7 @@ def _rows(organization_id: int, ids: Sequence[int] | None, limit: int) -> list[t
             root=r[4],
             author_id=r[5],
             author_label=f"{r[7]} @{r[6]}".strip(),
-            created_at=r[8],
+            created_at=bulk.parse_time(r[8]),
             direction=r[9],
             text=r[10],
         )
@@ -156,27 +161,48 @@ def _store(items: list[threading.Item], now: dt.datetime) -> None:
 def triage_batch(
     organization_id: int, ids: Sequence[int] | None = None, limit: int = BATCH
 ) -> Done:
-    """Triage, thread, time and route up to ``limit`` waiting messages; safe to run twice."""
+    """Triage, thread, time and route up to ``limit`` waiting messages; safe to run twice.
+
+    Everything that only reads (classifying, planning the threads, starting the clocks,
+    choosing whom to route to) happens before the write lock is taken; under it, only the
+    statements that store the batch run, so two processes overlap all but those.
+    """
     items = _rows(organization_id, ids, limit)
     if not items:
         return Done(0, 0)
     classify(organization_id, items)
-    with transaction.atomic():
+    planned = threading.plan(organization_id, items)
+    routes = routing.plan_routes(planned.drafts)  # type: ignore[arg-type]
+    with writers.one_at_a_time(), transaction.atomic():
         # Another worker may have stored some of these meanwhile: keep only what still waits.
-        still = set(
-            Message.objects.filter(
-                pk__in=[i.id for i in items], triaged_at__isnull=True
-            ).values_list("id", flat=True)
-        )
-        items = [i for i in items if i.id in still]
-        if not items:
-            return Done(0, 0)
-        threaded = threading.thread(organization_id, items)
+        still = {r[0] for r in bulk.select(_STILL, [i.id for i in items])}
+        if len(still) != len(items):
+            items = [i for i in items if i.id in still]
+            if not items:
+                return Done(0, 0)
+            planned = threading.plan(organization_id, items)
+            routes = routing.plan_routes(planned.drafts)  # type: ignore[arg-type]
+        threaded = threading.apply(planned)
         _store(items, timezone.now())
-        from cluetrain.inbox import intake_hooks
-
-        intake_hooks.after_threading(organization_id, threaded)
+        routing.record_routes(_only_created(routes, threaded))
     return Done(len(items), len(threaded.created))
+
+
+def _only_created(planned: list[routing.Routes], threaded: threading.Threaded) -> list:
+    """Routes of the conversations this batch created (a thread another worker stored first
+    keeps its own routing)."""
+    made = {id(c) for c in threaded.created}
+    kept = []
+    for routes in planned:
+        pairs = [
+            (c, choice)
+            for c, choice in zip(routes.conversations, routes.choices, strict=True)
+            if id(c) in made
+        ]
+        kept.append(
+            routing.Routes(routes.pool, [c for c, _ in pairs], [choice for _, choice in pairs])
+        )
+    return kept
 
 
 def _take_lease(organization_id: int) -> bool:

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
 from cluetrain.core.jobs import enqueue_due_periodic_jobs, reclaim_stale_jobs
+from cluetrain.core.setup import settle
 from cluetrain.publishing.dispatch import dispatcher
 from cluetrain.publishing.dispatch import reclaim_stale as reclaim_stale_deliveries
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        settle()
         stop = threading.Event()
         if not options["no_housekeeping"]:
             if options["batch"]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cluetrain.core.setup import settle
 from cluetrain.listening import runner
 
 log = logging.getLogger("cluetrain.listening")
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         if options["once"]:
             self._once(chosen)
             return
+        settle()
         stop = threading.Event()
 
         def on_signal(number: int, frame: FrameType | None) -> None:
