@@ -248,3 +248,22 @@ def test_a_batch_of_thousands_is_fast(triager):
     triager.classify(texts)
     # Generous for a shared test machine; bench/triage_quality.py measures properly.
     assert time.perf_counter() - t0 < 3.0
+
+
+def test_someone_fainting_makes_the_topic_safety_even_beside_staff_words(triager):
+    (d,) = triager.classify(
+        ["Still not moving. Someone near me fainted, staff are helping but it's so hot."]
+    )
+    assert d.topic == "safety"
+    assert d.urgency in {"high", "critical"}
+
+
+def test_a_complaint_is_never_left_as_intent_other(triager):
+    decisions = triager.classify(
+        [
+            "Third cancelled train this week on the Harbour line. I'm going to lose my job.",
+            "Worst service ever, never again",
+        ]
+    )
+    for d in decisions:
+        assert not (d.complaint and d.intent == "other"), d

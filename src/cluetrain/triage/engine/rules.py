@@ -148,6 +148,12 @@ def decide(
         complaint = False
     elif intent in ("question", "request") and compound > -0.3 and complaint_p < 0.5:
         complaint = False  # asking, calmly, is not complaining
+    if intent == "other":
+        # "Other" is what is left once nothing fits; a complaint or a plain question fits.
+        if complaint:
+            intent = "complaint"
+        elif p.questions:
+            intent = "question"
 
     overridden: list[str] = []
 
@@ -180,7 +186,9 @@ def decide(
         urgency = "critical"
     elif (
         incident
-        or (danger and incident_p >= 0.3)
+        # A danger word said with dismay ("someone fainted") is urgent even when the incident
+        # model hesitates; said cheerfully ("you killed it!") it is not.
+        or (danger and (incident_p >= 0.3 or compound < NEGATIVE_BELOW))
         or (complaint and (compound <= -0.6 or not URGENT.isdisjoint(tokens)))
     ):
         urgency = "high"

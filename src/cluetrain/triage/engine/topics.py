@@ -62,7 +62,7 @@ DEFAULT_TOPICS: tuple[Topic, ...] = tuple(
         "account": "account,password,username,profile,locked,verify,verification,"
         "sign in,signin,2fa,hacked,email address,data",
         "staff": "staff,employee,crew,attendant,agent,driver,conductor,guard,manager,pilot,"
-        "rude,helpful,friendly,customer service,representative,someone",
+        "rude,helpful,friendly,customer service,representative",
         "product": "product,item,quality,broken,faulty,size,model,warranty,defective,"
         "replacement,device,phone,laptop",
     }.items()
@@ -122,7 +122,9 @@ class TopicMatcher:
                 return hits[0][1], hits[0][0]
             scores: dict[str, int] = {}
             for keyword, name in hits:
-                scores[name] = scores.get(name, 0) + (2 if " " in keyword else 1)
+                # A phrase says more than a word; someone in danger outranks everything else.
+                weight = 2 if " " in keyword else 1
+                scores[name] = scores.get(name, 0) + (weight * 3 if name == "safety" else weight)
             best = max(scores, key=lambda n: (scores[n], -self.names.index(n)))
             return best, next(k for k, n in hits if n == best)
         return OTHER, ""
