@@ -4,9 +4,9 @@ Real public messages (../shared/data: airline tweets, Customer Support on Twitte
 complaints set, CrisisLex T26 and the IBM customer-care turns) are repeated to N messages
 (200,000; 20,000 with ``--quick``), each copy with its own network id, and one in twenty
 delivered twice (streams are at-least-once). Every message goes the product's whole way on the
-embedded SQLite default: ``listening.intake.do_intake`` (clean, bound, de-duplicate, store),
-then ``triage.pipeline.triage_batch`` (classify, thread into conversations, start service-level
-clocks, route to a person or a queue, store), in batches of 2,000.
+embedded SQLite default, through ``triage.pipeline.take_in`` as the listeners call it:
+classify, then in intake's transaction clean, bound, de-duplicate, thread into conversations,
+start service-level clocks, route to a person or a queue and store, in batches of 2,000.
 
 It runs with one process, then with two processes side by side (each takes every other
 batch, like two workers behind one listener), on a fresh database each time; and in the same
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import json
 import multiprocessing as mp
@@ -117,14 +118,14 @@ def worker(
 ) -> None:
     setup_django(Path(workdir), migrate=False)
     from cluetrain.core.setup import settle
-    from cluetrain.listening.intake import do_intake
-    from cluetrain.listening.models import Message
     from cluetrain.organizations.models import Organization
-    from cluetrain.triage.pipeline import triage_batch
+    from cluetrain.triage.pipeline import take_in
 
     organization = Organization.objects.get(slug="acme-rail")
     base = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    triage_batch(organization.pk, ids=[], limit=1)  # load the models before the clock starts
+    # One message of its own first: loads the models and calendars before the clock starts.
+    warm = heard_batch(texts, 0, 1, base)[0]
+    take_in(organization, [dataclasses.replace(warm, external_id=f"warm-up-{os.getpid()}")])
     settle()  # as `cluetrain worker` does once its models are loaded
     queue.put(("ready", 0))
     go.wait()
@@ -132,15 +133,7 @@ def worker(
     stored = 0
     for start, stop in batches:
         batch = heard_batch(texts, start, stop, base)
-        stored += do_intake(organization, batch)
-        ids = list(
-            Message.objects.filter(
-                organization=organization,
-                external_id__in=[h.external_id for h in batch],
-                triaged_at__isnull=True,
-            ).values_list("id", flat=True)
-        )
-        triage_batch(organization.pk, ids=ids, limit=len(ids) or 1)
+        stored += take_in(organization, batch)
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put(("done", json.dumps({"elapsed": elapsed, "stored": stored, "peak": peak})))

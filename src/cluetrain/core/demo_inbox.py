@@ -225,8 +225,7 @@ def load(organization: Organization) -> int:
     """Take the demo's messages in and triage them; returns how many conversations exist."""
     from cluetrain.inbox.models import Conversation
     from cluetrain.listening.heard import Heard
-    from cluetrain.listening.intake import do_intake
-    from cluetrain.triage.pipeline import process_pending
+    from cluetrain.triage.pipeline import process_pending, take_in
 
     _setup(organization)
     now = timezone.now()
@@ -251,6 +250,6 @@ def load(organization: Organization) -> int:
             direction="out" if ours else "in",
         )
         (outbound if ours else heard).append(item)
-    do_intake(organization, heard + outbound)
+    take_in(organization, heard + outbound)
     process_pending(organization.pk)
     return Conversation.objects.filter(organization=organization).count()

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from cluetrain.listening.heard import Heard
-from cluetrain.listening.intake import do_intake
 from cluetrain.listening.models import Direction, Source, SourceKind
 from cluetrain.organizations.models import Organization
+from cluetrain.triage.pipeline import take_in as do_intake
 
 FORMATS = ("auto", "csv", "jsonl", "twcs")
 BATCH = 2000

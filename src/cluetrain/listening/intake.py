@@ -60,7 +60,7 @@ dropped = 0
 
 
 @dataclass(frozen=True, slots=True)
-class _Row:
+class Row:
     network: str
     external_id: str
     author_id: str
@@ -104,7 +104,7 @@ def aware(moment: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     return moment
 
 
-def _clean(heard: Heard, now: dt.datetime) -> _Row | None:
+def _clean(heard: Heard, now: dt.datetime) -> Row | None:
     global dropped
     external_id = bounded_id(heard.external_id)
     network = clean_line(heard.network, 20).lower()
@@ -115,7 +115,7 @@ def _clean(heard: Heard, now: dt.datetime) -> _Row | None:
     text, truncated = clean_text(html_to_text(raw) if heard.html else raw, MAX_TEXT)
     handle = clean_line(heard.author_handle, 300)
     author_id = bounded_id(heard.author_id) or handle or "unknown"
-    return _Row(
+    return Row(
         network=network,
         external_id=external_id,
         author_id=author_id,
@@ -134,9 +134,9 @@ def _clean(heard: Heard, now: dt.datetime) -> _Row | None:
     )
 
 
-def clean_batch(heard: Iterable[Heard], now: dt.datetime) -> list[_Row]:
+def clean_batch(heard: Iterable[Heard], now: dt.datetime) -> list[Row]:
     """Every usable message of ``heard`` cleaned, each network id once (the first wins)."""
-    rows: dict[tuple[str, str], _Row] = {}
+    rows: dict[tuple[str, str], Row] = {}
     for item in heard:
         row = _clean(item, now)
         if row is not None:
@@ -149,7 +149,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _unseen(organization_id: int, rows: list[_Row]) -> list[_Row]:
+def _unseen(organization_id: int, rows: list[Row]) -> list[Row]:
     """The rows whose message is not stored yet (one query per network and 2,000 ids).
 
     Written in SQL: the ORM's ``__in`` spends longer building 2,000 parameters than the
@@ -203,7 +203,7 @@ def _column(model: type[Any], name: str) -> str:
     return connection.ops.quote_name(field.column)
 
 
-def _upsert_authors(organization_id: int, rows: list[_Row], now: dt.datetime) -> dict[Any, int]:
+def _upsert_authors(organization_id: int, rows: list[Row], now: dt.datetime) -> dict[Any, int]:
     """Create or refresh the authors of ``rows`` (new messages only); their ids by key."""
     authors: dict[tuple[str, str], list[Any]] = {}
     for row in rows:
@@ -296,16 +296,42 @@ def _literal(field: Field[Any, Any]) -> str | None:
     return None
 
 
+# The triage columns a caller that triages as it takes in fills for each new message, in
+# this order (``cluetrain.triage.pipeline.take_in``); otherwise they take their defaults.
+DECIDED = (
+    "triaged_at",
+    "intent",
+    "complaint",
+    "incident",
+    "sentiment",
+    "sentiment_label",
+    "language",
+    "urgency",
+    "topic",
+    "department",
+    "confidence",
+    "reason",
+    "triage_model",
+    "conversation",
+)
+
+# Given the new rows (oldest first is not promised) and their authors' ids, inside the
+# transaction that stores them: one tuple of DECIDED values per row, in the rows' order.
+Decide = Callable[[int, list[Row], dict[Any, int]], list[Sequence[Any]]]
+
+
 @cache
-def _message_plan(vendor: str) -> tuple[str, str, tuple[Any, ...]]:
-    """The column list and one row's VALUES template of the message insert, per database.
+def _message_plan(vendor: str, decided: bool) -> tuple[str, str, tuple[Any, ...]]:
+    """The column list and one row's VALUES template of the message insert, per database
+    (and with or without the triage columns).
 
     Derived from the model, so a column another app adds to ``Message`` later is filled with
     its default without a change here.
     """
     q = connection.ops.quote_name
     extra: list[Any] = []
-    columns = [_column(Message, name) for name in _FILLED]
+    names = (*_FILLED, *DECIDED) if decided else _FILLED
+    columns = [_column(Message, name) for name in names]
     values = ["%s"] * len(columns)
     for field in Message._meta.concrete_fields:
         if field.primary_key or q(field.column) in columns:
@@ -323,21 +349,23 @@ def _message_plan(vendor: str) -> tuple[str, str, tuple[Any, ...]]:
 def _insert_messages(
     organization_id: int,
     source_id: int | None,
-    rows: list[_Row],
+    rows: list[Row],
     author_ids: dict[Any, int],
     now: dt.datetime,
+    decided: list[Sequence[Any]] | None = None,
 ) -> None:
     table = connection.ops.quote_name(Message._meta.db_table)
-    columns, row_sql, extra = _message_plan(connection.vendor)
+    columns, row_sql, extra = _message_plan(connection.vendor, decided is not None)
     unique = ", ".join(
         _column(Message, name) for name in ("organization", "network", "external_id")
     )
     db_time = _time_adapter()
     received = db_time(now)
     with connection.cursor() as cursor:
-        for chunk in _chunks(rows, ROWS_PER_STATEMENT):
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start : start + ROWS_PER_STATEMENT]
             params: list[Any] = []
-            for row in chunk:
+            for offset, row in enumerate(chunk):
                 params += [
                     organization_id,
                     source_id,
@@ -352,8 +380,11 @@ def _insert_messages(
                     row.reply_to,
                     row.root,
                     row.direction,
-                    *extra,
                 ]
+                if decided is not None:
+                    values_of = decided[start + offset]
+                    params += [db_time(values_of[0]), *values_of[1:]]
+                params += extra
             values = ", ".join([row_sql] * len(chunk))
             sql = f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 - names are ours
             cursor.execute(sql + f"ON CONFLICT ({unique}) DO NOTHING", params)
@@ -376,12 +407,14 @@ def do_intake(
     *,
     source: Source | None = None,
     cursor: str | None = None,
+    decide: Decide | None = None,
 ) -> int:
     """Store the messages of ``heard`` not stored yet and move ``source``'s cursor to ``cursor``.
 
     Both happen in one transaction: after a crash either the messages and the cursor are
     stored, or neither is and the stream replays them. Returns how many messages were new.
-    Triage is asked for once the transaction is committed.
+    Triage is asked for once the transaction is committed, unless ``decide`` triaged the new
+    messages as they were stored (``cluetrain.triage.pipeline.take_in``).
     """
     organization_id = organization if isinstance(organization, int) else organization.pk
     now = timezone.now()
@@ -391,10 +424,13 @@ def do_intake(
         new = _unseen(organization_id, rows) if rows else []
         if new:
             author_ids = _upsert_authors(organization_id, new, now)
-            _insert_messages(organization_id, source.pk if source else None, new, author_ids, now)
+            decided = decide(organization_id, new, author_ids) if decide is not None else None
+            _insert_messages(
+                organization_id, source.pk if source else None, new, author_ids, now, decided
+            )
         if source is not None:
             _save_cursor(source, cursor, len(new), now)
-    if new:
+    if new and decide is None:
         transaction.on_commit(lambda: request_triage(organization_id))
     return len(new)
 

@@ -16,6 +16,7 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -24,8 +25,10 @@ from django.utils import timezone
 from cluetrain.core import bulk, writers
 from cluetrain.core.jobs import job, periodic
 from cluetrain.inbox import routing, threading
-from cluetrain.listening.models import Author, Direction, Message
-from cluetrain.organizations.models import Department
+from cluetrain.listening import intake
+from cluetrain.listening.heard import Heard
+from cluetrain.listening.models import Author, Direction, Message, Source
+from cluetrain.organizations.models import Department, Organization
 from cluetrain.triage import classifier
 from cluetrain.triage.models import Lease
 
@@ -113,49 +116,31 @@ def classify(organization_id: int, items: list[threading.Item]) -> None:
         item.decision = values
 
 
-_DECIDED = (
-    "triaged_at",
-    "intent",
-    "complaint",
-    "incident",
-    "sentiment",
-    "sentiment_label",
-    "language",
-    "urgency",
-    "topic",
-    "department",
-    "confidence",
-    "reason",
-    "triage_model",
-    "conversation",
-)
+def _decided(item: threading.Item, now: dt.datetime) -> tuple[Any, ...]:
+    """The values of ``intake.DECIDED`` for one item (our own replies get empty ones)."""
+    d = item.decision
+    return (
+        now,
+        str(d.get("intent", "")),
+        bool(d.get("complaint", False)),
+        bool(d.get("incident", False)),
+        d.get("sentiment"),
+        str(d.get("sentiment_label", "")),
+        str(d.get("language", ""))[:8],
+        str(d.get("urgency", "")),
+        str(d.get("topic", ""))[:60],
+        d.get("department_id"),
+        d.get("confidence"),
+        str(d.get("reason", ""))[:300],
+        str(d.get("model", ""))[:60],
+        item.conversation_id,
+    )
 
 
 def _store(items: list[threading.Item], now: dt.datetime) -> None:
     """Write every decision in one executemany, only onto rows still untriaged."""
-    rows = []
-    for item in items:
-        d = item.decision
-        rows.append(
-            (
-                now,
-                str(d.get("intent", "")),
-                bool(d.get("complaint", False)),
-                bool(d.get("incident", False)),
-                d.get("sentiment"),
-                str(d.get("sentiment_label", "")),
-                str(d.get("language", ""))[:8],
-                str(d.get("urgency", "")),
-                str(d.get("topic", ""))[:60],
-                d.get("department_id"),
-                d.get("confidence"),
-                str(d.get("reason", ""))[:300],
-                str(d.get("model", ""))[:60],
-                item.conversation_id,
-                item.id,
-            )
-        )
-    bulk.update_rows(Message, _DECIDED, rows, guard="triaged_at IS NULL")
+    rows = [(*_decided(item, now), item.id) for item in items]
+    bulk.update_rows(Message, intake.DECIDED, rows, guard="triaged_at IS NULL")
 
 
 def triage_batch(
@@ -203,6 +188,90 @@ def _only_created(planned: list[routing.Routes], threaded: threading.Threaded) -
             routing.Routes(routes.pool, [c for c, _ in pairs], [choice for _, choice in pairs])
         )
     return kept
+
+
+def take_in(
+    organization: Organization | int,
+    heard: Sequence[Heard],
+    *,
+    source: Source | None = None,
+    cursor: str | None = None,
+) -> int:
+    """Take heard messages in, triaging them as they are stored when triage keeps up.
+
+    While the organisation has no backlog, the new messages are classified first (outside any
+    lock), then stored already triaged, threaded, timed and routed in intake's own
+    transaction: one write per message instead of a write and an update. With a backlog they
+    are only stored, in order, and the triage worker catches up (listeners stop reading past
+    the high-water mark). Returns how many messages were new.
+    """
+    organization_id = organization if isinstance(organization, int) else organization.pk
+    if _waiting(organization_id):
+        return intake.do_intake(organization_id, heard, source=source, cursor=cursor)
+    known = _classify_heard(organization_id, heard)
+    version = classifier.for_organization(organization_id).version
+    departments = _departments(organization_id)
+
+    def decide(
+        org_id: int, rows: list[intake.Row], author_ids: dict[Any, int]
+    ) -> list[Sequence[Any]]:
+        items = [_item(row, author_ids, known, departments, version) for row in rows]
+        missing = [i for i in items if i.direction == Direction.INBOUND and not i.decision]
+        if missing:  # an id intake had to shorten: classify here
+            classify(org_id, missing)
+        planned = threading.plan(org_id, list(items))
+        routes = routing.plan_routes(planned.drafts)  # type: ignore[arg-type]
+        threaded = threading.apply(planned)
+        routing.record_routes(_only_created(routes, threaded))
+        now = timezone.now()
+        return [_decided(item, now) for item in items]
+
+    return intake.do_intake(organization_id, heard, source=source, cursor=cursor, decide=decide)
+
+
+def _classify_heard(organization_id: int, heard: Sequence[Heard]) -> dict[tuple[str, str], dict]:
+    """Decisions for the inbound messages heard, by (network, id), before anything is locked."""
+    inbound = [h for h in heard if h.direction != Direction.OUTBOUND]
+    if not inbound:
+        return {}
+    found = classifier.for_organization(organization_id).classify([_plain(h) for h in inbound])
+    return {
+        (str(h.network).lower(), str(h.external_id)): d.as_dict()
+        for h, d in zip(inbound, found, strict=True)
+    }
+
+
+def _plain(heard: Heard) -> str:
+    text = heard.text if isinstance(heard.text, str) else ""
+    return intake.html_to_text(text) if heard.html else text
+
+
+def _item(
+    row: intake.Row,
+    author_ids: dict[Any, int],
+    known: dict[tuple[str, str], dict],
+    departments: dict[str, int],
+    version: str,
+) -> threading.Item:
+    decision: dict[str, object] = {}
+    if row.direction == Direction.INBOUND:
+        decision = dict(known.get((row.network, row.external_id), {}))
+        if decision:
+            decision["department_id"] = departments.get(str(decision.get("department", "")).lower())
+            decision["model"] = version
+    return threading.Item(
+        id=0,
+        network=row.network,
+        external_id=row.external_id,
+        reply_to=row.reply_to,
+        root=row.root,
+        author_id=author_ids[(row.network, row.author_id)],
+        author_label=f"{row.name} @{row.handle}".strip(),
+        created_at=row.created_at,
+        direction=row.direction,
+        text=row.text,
+        decision=decision,
+    )
 
 
 def _take_lease(organization_id: int) -> bool:

@@ -30,10 +30,10 @@ import httpx
 
 from cluetrain.listening.backpressure import Gate
 from cluetrain.listening.heard import Heard
-from cluetrain.listening.intake import do_intake
 from cluetrain.listening.models import Author, Direction, Message, Source
 from cluetrain.listening.streams.base import Listener, ListenError, as_dict
 from cluetrain.listening.watch import Watch
+from cluetrain.triage.pipeline import take_in as do_intake
 from cluetrain.voices.models import Network, Voice
 
 log = logging.getLogger(__name__)

@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 import feedparser
 
 from cluetrain.listening.heard import Heard
-from cluetrain.listening.intake import do_intake
 from cluetrain.listening.models import Source
 from cluetrain.listening.streams.base import Listener, ListenError, fetch
 from cluetrain.listening.text import html_to_text
 from cluetrain.listening.watch import Watch
+from cluetrain.triage.pipeline import take_in as do_intake
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from typing import Any, ClassVar
 
 from cluetrain.listening.backpressure import Gate
 from cluetrain.listening.heard import Heard
-from cluetrain.listening.intake import do_intake
 from cluetrain.listening.models import Source
 from cluetrain.listening.streams.base import Listener, ListenError, as_dict
 from cluetrain.listening.watch import lines
+from cluetrain.triage.pipeline import take_in as do_intake
 
 log = logging.getLogger(__name__)
 
