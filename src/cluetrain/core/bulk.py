@@ -79,7 +79,7 @@ def _cursor() -> Iterator[tuple[Any, str]]:
     costs more than SQLite takes to run it."""
     if connection.vendor == "sqlite":
         connection.ensure_connection()
-        cursor = connection.connection.cursor()  # type: ignore[union-attr]
+        cursor = connection.connection.cursor()
         try:
             yield cursor, "?"
         finally:
@@ -112,8 +112,8 @@ def parse_time(value: Any) -> dt.datetime:
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
-    return value  # type: ignore[no-any-return]
+        return value.replace(tzinfo=dt.UTC)
+    return value
 
 
 def update_rows(

@@ -220,7 +220,7 @@ def apply(threading_plan: Plan) -> Threaded:
     return Threaded(
         created=created,
         reopened=reopened,
-        answered=answered,  # type: ignore[arg-type]
+        answered=answered,
         touched={i.conversation_id for i in p.items if i.conversation_id is not None},
     )
 
