@@ -330,16 +330,29 @@ def plan_routes(
     return planned
 
 
+def assign_before_storing(planned: Sequence[Routes], now: dt.datetime) -> None:
+    """Put planned routes on conversations not stored yet, so they are inserted routed (no
+    second write of each row); ``record_routes(..., assigned=True)`` then adds the history."""
+    for routes in planned:
+        for c, (assignee_id, department_id, _) in zip(
+            routes.conversations, routes.choices, strict=True
+        ):
+            c.department_id = department_id
+            if assignee_id is not None:
+                c.assignee_id, c.assigned_at = assignee_id, now
+
+
 def record_routes(
     planned: Sequence[Routes],
     *,
     now: dt.datetime | None = None,
     actor: Person | None = None,
     kind: str = "routed",
+    assigned: bool = False,
 ) -> list[Decision]:
     """Store planned routes (conversations must have their ids by now): one UPDATE per person
-    (and per queue) on rows still unassigned, one insert of the events, one update per
-    person's ``last_assigned_at``."""
+    (and per queue) on rows still unassigned (none with ``assigned``: the rows were inserted
+    routed), one insert of the events, one update per person's ``last_assigned_at``."""
     now = now or timezone.now()
     decisions: list[Decision] = []
     for routes in planned:
@@ -349,7 +362,7 @@ def record_routes(
             if c.pk is not None
         ]
         mine = [Decision(c.pk, a, d, reason) for c, (a, d, reason) in stored]
-        _record(routes.pool, [c for c, _ in stored], mine, now, actor, kind)
+        _record(routes.pool, [c for c, _ in stored], mine, now, actor, kind, assigned=assigned)
         decisions.extend(mine)
     return decisions
 
@@ -375,12 +388,16 @@ def _record(
     now: dt.datetime,
     actor: Person | None,
     kind: str,
+    *,
+    assigned: bool = False,
 ) -> None:
     by_id = {c.pk: c for c in conversations}
     groups: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
     for d in decisions:
         groups[(d.assignee_id, d.department_id)].append(d.conversation_id)
     for (assignee_id, department_id), ids in groups.items():
+        if assigned:
+            break  # inserted routed
         # Only still-unassigned rows: someone may have taken one by hand meanwhile.
         rows = Conversation.objects.filter(pk__in=ids, assignee__isnull=True)
         if assignee_id is not None:

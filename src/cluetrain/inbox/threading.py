@@ -153,7 +153,6 @@ class Plan:
     organization_id: int
     items: list[Item]
     drafts: list[Draft]
-    rows: list[tuple[object, ...]]
     groups: dict[int | Draft, list[Item]]
 
 
@@ -184,9 +183,13 @@ def plan(organization_id: int, items: list[Item]) -> Plan:
             groups.setdefault(target, []).append(item)
     for draft in drafts:
         _fold(draft, groups[draft], False)
-    _clocks(drafts)  # type: ignore[arg-type]
-    now = timezone.now()
-    return Plan(organization_id, items, drafts, [_row(d, now) for d in drafts], groups)
+    return Plan(organization_id, items, drafts, groups)
+
+
+def start_clocks(threading_plan: Plan) -> None:
+    """Start the new conversations' clocks: after routing, which may put a conversation in a
+    department with a service level of its own."""
+    _clocks(threading_plan.drafts)  # type: ignore[arg-type]
 
 
 def apply(threading_plan: Plan) -> Threaded:
@@ -194,7 +197,8 @@ def apply(threading_plan: Plan) -> Threaded:
     crash leaves neither half), holding the write lock. Conversations already stored are read
     and changed here, under the lock, so a concurrent batch's changes are never lost."""
     p = threading_plan
-    created = _create(p.organization_id, p.drafts, p.rows)
+    now = timezone.now()
+    created = _create(p.organization_id, p.drafts, [_row(d, now) for d in p.drafts])
     made = {id(d) for d in created}
     groups: dict[int, list[Item]] = {}
     for target, group in p.groups.items():
@@ -226,8 +230,10 @@ def apply(threading_plan: Plan) -> Threaded:
 
 
 def thread(organization_id: int, items: list[Item]) -> Threaded:
-    """Plan and store in one go (inside the caller's transaction)."""
-    return apply(plan(organization_id, items))
+    """Plan, start the clocks and store in one go (inside the caller's transaction)."""
+    planned = plan(organization_id, items)
+    start_clocks(planned)
+    return apply(planned)
 
 
 def _clocks(conversations: list[Draft | Conversation]) -> None:

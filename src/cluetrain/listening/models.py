@@ -192,7 +192,6 @@ class Message(models.Model):
                 condition=Q(triaged_at__isnull=True),
                 name="message_untriaged",
             ),
-            models.Index(fields=["organization", "reply_to_external_id"], name="message_reply_to"),
             models.Index(fields=["author", "created_at"], name="message_author_time"),
             models.Index(fields=["conversation", "created_at"], name="message_conv_time"),
         ]

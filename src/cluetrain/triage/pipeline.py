@@ -156,8 +156,7 @@ def triage_batch(
     if not items:
         return Done(0, 0)
     classify(organization_id, items)
-    planned = threading.plan(organization_id, items)
-    routes = routing.plan_routes(planned.drafts)  # type: ignore[arg-type]
+    planned, routes = _plan(organization_id, items)
     with writers.one_at_a_time(), transaction.atomic():
         # Another worker may have stored some of these meanwhile: keep only what still waits.
         still = {r[0] for r in bulk.select(_STILL, [i.id for i in items])}
@@ -165,12 +164,23 @@ def triage_batch(
             items = [i for i in items if i.id in still]
             if not items:
                 return Done(0, 0)
-            planned = threading.plan(organization_id, items)
-            routes = routing.plan_routes(planned.drafts)  # type: ignore[arg-type]
+            planned, routes = _plan(organization_id, items)
         threaded = threading.apply(planned)
         _store(items, timezone.now())
-        routing.record_routes(_only_created(routes, threaded))
+        routing.record_routes(_only_created(routes, threaded), assigned=True)
     return Done(len(items), len(threaded.created))
+
+
+def _plan(
+    organization_id: int, items: list[threading.Item]
+) -> tuple[threading.Plan, list[routing.Routes]]:
+    """Thread, route and time a batch's new conversations before they are stored, so each is
+    inserted once, routed and with its clocks running."""
+    planned = threading.plan(organization_id, items)
+    routes = routing.plan_routes(planned.drafts)  # type: ignore[arg-type]
+    routing.assign_before_storing(routes, timezone.now())
+    threading.start_clocks(planned)
+    return planned, routes
 
 
 def _only_created(planned: list[routing.Routes], threaded: threading.Threaded) -> list:
@@ -219,10 +229,9 @@ def take_in(
         missing = [i for i in items if i.direction == Direction.INBOUND and not i.decision]
         if missing:  # an id intake had to shorten: classify here
             classify(org_id, missing)
-        planned = threading.plan(org_id, list(items))
-        routes = routing.plan_routes(planned.drafts)  # type: ignore[arg-type]
+        planned, routes = _plan(org_id, list(items))
         threaded = threading.apply(planned)
-        routing.record_routes(_only_created(routes, threaded))
+        routing.record_routes(_only_created(routes, threaded), assigned=True)
         now = timezone.now()
         return [_decided(item, now) for item in items]
 
