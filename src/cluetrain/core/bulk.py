@@ -22,9 +22,27 @@ ROWS_PER_STATEMENT = 500
 
 
 def _sqlite_time(moment: dt.datetime) -> Any:
-    if moment.tzinfo is not dt.UTC:
+    """Django's SQLite text for an aware datetime: naive UTC, ``YYYY-MM-DD HH:MM:SS[.ffffff]``.
+
+    Cutting the "+00:00" off the ISO form spares building a naive copy of every value, which
+    at thousands of rows a second is a measurable share of the time."""
+    if moment.utcoffset():
         moment = moment.astimezone(dt.UTC)
-    return str(moment.replace(tzinfo=None))
+    elif moment.tzinfo is None:
+        raise ValueError("naive datetime given to the database")
+    return moment.isoformat(" ")[:-6]
+
+
+def time_adapter() -> Callable[[dt.datetime], Any]:
+    """How a datetime is handed to this database's driver (SQLite: UTC text, as Django does;
+    psycopg adapts aware datetimes itself)."""
+    if connection.vendor == "sqlite":
+        return _sqlite_time
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _json(value: Any) -> Any:

@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
-from cluetrain.core import writers
+from cluetrain.core import bulk, writers
 from cluetrain.listening.heard import Heard
 from cluetrain.listening.models import MAX_TEXT, Author, Direction, Message, Source
 from cluetrain.listening.text import clean_line, clean_text, html_to_text
@@ -182,17 +182,6 @@ def _lock(organization_id: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x6C697374, organization_id])
 
 
-def _sqlite_time(moment: dt.datetime) -> Any:
-    return str(moment.astimezone(dt.UTC).replace(tzinfo=None))
-
-
-def _time_adapter() -> Callable[[dt.datetime], Any]:
-    """How a datetime is handed to this database's driver (SQLite: UTC text, as Django does)."""
-    if connection.vendor == "sqlite":
-        return _sqlite_time
-    return connection.ops.adapt_datetimefield_value
-
-
 def _column(model: type[Any], name: str) -> str:
     """The quoted column of a model field, for the statements written in SQL here.
 
@@ -248,7 +237,7 @@ def _upsert_authors(organization_id: int, rows: list[Row], now: dt.datetime) -> 
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     ids: dict[Any, int] = {}
     items = list(authors.items())
-    db_time = _time_adapter()
+    db_time = bulk.time_adapter()
     with connection.cursor() as cursor:
         for chunk in _chunks(items, ROWS_PER_STATEMENT):
             params: list[Any] = []
@@ -359,7 +348,7 @@ def _insert_messages(
     unique = ", ".join(
         _column(Message, name) for name in ("organization", "network", "external_id")
     )
-    db_time = _time_adapter()
+    db_time = bulk.time_adapter()
     received = db_time(now)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
