@@ -63,3 +63,27 @@ def test_with_a_backlog_messages_wait_for_the_worker_in_order(cast: Cast) -> Non
     assert process_pending(cast.acme.pk) == 2
     assert not waiting.exists()
     assert Conversation.objects.filter(organization=cast.acme).count() == 2
+
+
+def test_a_message_stored_by_another_process_meanwhile_is_not_counted_twice(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cluetrain.listening import intake
+
+    first = heard(20, "Is the 9:00 on time?")
+    take_in(cast.acme, [first])
+    real_unseen = intake.unseen
+    calls = {"n": 0}
+
+    def stale_first_look(organization_id: int, rows: list[intake.Row]) -> list[intake.Row]:
+        # The look before the lock misses what another process has just stored.
+        calls["n"] += 1
+        return rows if calls["n"] == 1 else real_unseen(organization_id, rows)
+
+    monkeypatch.setattr(intake, "unseen", stale_first_look)
+    later = heard(21, "Any news?", reply_to=first.external_id)
+    assert take_in(cast.acme, [first, later]) == 1
+
+    (conversation,) = Conversation.objects.filter(organization=cast.acme)
+    assert conversation.message_count == 2
+    assert Message.objects.filter(organization=cast.acme).count() == 2

@@ -149,7 +149,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def _unseen(organization_id: int, rows: list[Row]) -> list[Row]:
+def unseen(organization_id: int, rows: list[Row]) -> list[Row]:
     """The rows whose message is not stored yet (one query per network and 2,000 ids).
 
     Written in SQL: the ORM's ``__in`` spends longer building 2,000 parameters than the
@@ -397,20 +397,23 @@ def do_intake(
     source: Source | None = None,
     cursor: str | None = None,
     decide: Decide | None = None,
+    cleaned: list[Row] | None = None,
+    now: dt.datetime | None = None,
 ) -> int:
     """Store the messages of ``heard`` not stored yet and move ``source``'s cursor to ``cursor``.
 
     Both happen in one transaction: after a crash either the messages and the cursor are
     stored, or neither is and the stream replays them. Returns how many messages were new.
     Triage is asked for once the transaction is committed, unless ``decide`` triaged the new
-    messages as they were stored (``cluetrain.triage.pipeline.take_in``).
+    messages as they were stored (``cluetrain.triage.pipeline.take_in``, which may also pass
+    the rows it already ``cleaned`` from ``heard`` at ``now``).
     """
     organization_id = organization if isinstance(organization, int) else organization.pk
-    now = timezone.now()
-    rows = clean_batch(heard, now)
+    now = now or timezone.now()
+    rows = cleaned if cleaned is not None else clean_batch(heard, now)
     with writers.one_at_a_time(), transaction.atomic():
         _lock(organization_id)
-        new = _unseen(organization_id, rows) if rows else []
+        new = unseen(organization_id, rows) if rows else []
         if new:
             author_ids = _upsert_authors(organization_id, new, now)
             decided = decide(organization_id, new, author_ids) if decide is not None else None

@@ -218,56 +218,47 @@ def take_in(
     organization_id = organization if isinstance(organization, int) else organization.pk
     if _waiting(organization_id):
         return intake.do_intake(organization_id, heard, source=source, cursor=cursor)
-    known = _classify_heard(organization_id, heard)
-    version = classifier.for_organization(organization_id).version
-    departments = _departments(organization_id)
+    # Everything that only reads happens before intake takes the write lock: cleaning, which
+    # messages are new, classifying, threading, routing and clocks. New authors get stand-in
+    # ids, replaced once intake has stored them.
+    now = timezone.now()
+    rows = intake.clean_batch(heard, now)
+    expected = intake.unseen(organization_id, rows) if rows else []
+    stand_in = {key: -n for n, key in enumerate({(r.network, r.author_id) for r in expected}, 1)}
+    items = [_item(row, stand_in) for row in expected]
+    classify(organization_id, items)
+    planned, routes = _plan(organization_id, list(items))
 
     def decide(
-        org_id: int, rows: list[intake.Row], author_ids: dict[Any, int]
+        org_id: int, new: list[intake.Row], author_ids: dict[Any, int]
     ) -> list[Sequence[Any]]:
-        items = [_item(row, author_ids, known, departments, version) for row in rows]
-        missing = [i for i in items if i.direction == Direction.INBOUND and not i.decision]
-        if missing:  # an id intake had to shorten: classify here
-            classify(org_id, missing)
-        planned, routes = _plan(org_id, list(items))
+        nonlocal items, planned, routes
+        if [(r.network, r.external_id) for r in new] != [
+            (r.network, r.external_id) for r in expected
+        ]:
+            # Another process stored some of them meanwhile: plan again, under the lock.
+            items = [_item(row, author_ids) for row in new]
+            classify(org_id, items)
+            planned, routes = _plan(org_id, list(items))
+        else:
+            real = {stand_in[key]: pk for key, pk in author_ids.items() if key in stand_in}
+            for item in items:
+                item.author_id = real.get(item.author_id, item.author_id)
+            for draft in planned.drafts:
+                draft.author_id = real.get(draft.author_id, draft.author_id)
         threaded = threading.apply(planned)
         routing.record_routes(_only_created(routes, threaded), assigned=True)
-        now = timezone.now()
-        return [_decided(item, now) for item in items]
+        by_key = {(i.network, i.external_id): i for i in items}
+        stamp = timezone.now()
+        return [_decided(by_key[(r.network, r.external_id)], stamp) for r in new]
 
-    return intake.do_intake(organization_id, heard, source=source, cursor=cursor, decide=decide)
-
-
-def _classify_heard(organization_id: int, heard: Sequence[Heard]) -> dict[tuple[str, str], dict]:
-    """Decisions for the inbound messages heard, by (network, id), before anything is locked."""
-    inbound = [h for h in heard if h.direction != Direction.OUTBOUND]
-    if not inbound:
-        return {}
-    found = classifier.for_organization(organization_id).classify([_plain(h) for h in inbound])
-    return {
-        (str(h.network).lower(), str(h.external_id)): d.as_dict()
-        for h, d in zip(inbound, found, strict=True)
-    }
+    return intake.do_intake(
+        organization_id, heard, source=source, cursor=cursor, decide=decide, cleaned=rows, now=now
+    )
 
 
-def _plain(heard: Heard) -> str:
-    text = heard.text if isinstance(heard.text, str) else ""
-    return intake.html_to_text(text) if heard.html else text
-
-
-def _item(
-    row: intake.Row,
-    author_ids: dict[Any, int],
-    known: dict[tuple[str, str], dict],
-    departments: dict[str, int],
-    version: str,
-) -> threading.Item:
-    decision: dict[str, object] = {}
-    if row.direction == Direction.INBOUND:
-        decision = dict(known.get((row.network, row.external_id), {}))
-        if decision:
-            decision["department_id"] = departments.get(str(decision.get("department", "")).lower())
-            decision["model"] = version
+def _item(row: intake.Row, author_ids: dict[Any, int]) -> threading.Item:
+    """A cleaned row as the threading sees it (its decision is filled by ``classify``)."""
     return threading.Item(
         id=0,
         network=row.network,
@@ -279,7 +270,6 @@ def _item(
         created_at=row.created_at,
         direction=row.direction,
         text=row.text,
-        decision=decision,
     )
 
 
