@@ -201,8 +201,19 @@ def test_an_empty_search_is_the_plain_list(cast: Cast) -> None:
     assert [c.pk for c in page.rows] == [made.pk]
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 triggers exist on SQLite only")
-def test_lost_triggers_are_put_back_and_the_index_rebuilt(cast: Cast) -> None:
+def test_a_lost_search_index_is_put_back_and_covers_every_conversation(cast: Cast) -> None:
+    if connection.vendor == "postgresql":
+        # PostgreSQL's expression index never goes stale: a dropped one is created again.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP INDEX {search.PG_INDEX}")
+        search.install(connection)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [search.PG_INDEX])
+            assert cursor.fetchone() is not None
+        made = conversation(cast.acme, text="timetable change")
+        assert found(cast, "timetable") == {made.pk}
+        return
+    # SQLite drops a table's triggers when a migration rebuilds it.
     kept = conversation(cast.acme, text="timetable change")
     with connection.cursor() as cursor:
         cursor.execute("DROP TRIGGER inbox_conversation_fts_insert")

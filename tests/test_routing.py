@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cluetrain.inbox import routing
+from cluetrain.inbox import pickup, routing
 from cluetrain.inbox.models import Availability, Conversation, ConversationEvent, Expertise, Status
 from cluetrain.triage.models import Topic
 from tests.conftest import Cast
@@ -197,12 +197,12 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(cast: Cast) -> None:
 
 def test_resolving_teaches_the_resolver_the_topic(cast: Cast) -> None:
     resolved = conversation(cast.acme, topic="refund", status=Status.RESOLVED)
-    routing.learn_from_resolution(resolved, cast.trainee)
-    routing.learn_from_resolution(resolved, cast.trainee)
+    pickup.learn_from_resolution(resolved, cast.trainee)
+    pickup.learn_from_resolution(resolved, cast.trainee)
     learned = Expertise.objects.get(membership=membership(cast.acme, cast.trainee), topic="refund")
     assert (learned.declared, learned.weight) == (False, 1.5)
-    routing.learn_from_resolution(conversation(cast.acme, topic=""), cast.trainee)
-    routing.learn_from_resolution(resolved, cast.outsider)  # not a member: nothing learned
+    pickup.learn_from_resolution(conversation(cast.acme, topic=""), cast.trainee)
+    pickup.learn_from_resolution(resolved, cast.outsider)  # not a member: nothing learned
     assert Expertise.objects.filter(topic="").count() == 0
 
 
@@ -215,10 +215,10 @@ def test_freed_capacity_picks_up_the_most_urgent_waiting_conversation(
     later = conversation(cast.acme, topic="refund", due_at=WEDNESDAY + 5 * HOUR)
     sooner = conversation(cast.acme, topic="refund", due_at=WEDNESDAY + HOUR)
     other_topic = conversation(cast.acme, topic="press", due_at=WEDNESDAY)
-    assert routing.pick_up(membership(cast.acme, cast.member), WEDNESDAY) == 0  # full
+    assert pickup.pick_up(membership(cast.acme, cast.member), WEDNESDAY) == 0  # full
 
     Conversation.objects.filter(pk=mine.pk).update(status=Status.RESOLVED)
-    assert routing.pick_up(membership(cast.acme, cast.member), WEDNESDAY) == 1
+    assert pickup.pick_up(membership(cast.acme, cast.member), WEDNESDAY) == 1
     assert Conversation.objects.get(pk=sooner.pk).assignee == cast.member
     assert Conversation.objects.get(pk=later.pk).assignee is None
     assert Conversation.objects.get(pk=other_topic.pk).assignee is None
@@ -230,19 +230,19 @@ def test_coming_online_picks_up_waiting_conversations_once_a_minute_at_most(cast
     expert(cast.acme, cast.member, "refund")
     availability(cast.acme, cast.member, capacity=2, working_days="67")  # off today
     waiting = [conversation(cast.acme, topic="refund") for _ in range(3)]
-    assert routing.pick_up(membership(cast.acme, cast.member), WEDNESDAY) == 0
+    assert pickup.pick_up(membership(cast.acme, cast.member), WEDNESDAY) == 0
 
-    assert routing.do_heartbeat(membership(cast.acme, cast.member), WEDNESDAY) == 2
+    assert pickup.do_heartbeat(membership(cast.acme, cast.member), WEDNESDAY) == 2
     Conversation.objects.filter(pk=waiting[0].pk).update(status=Status.RESOLVED)
     # Seconds later the ping changes nothing; a minute later it picks up the freed place.
     assert (
-        routing.do_heartbeat(
+        pickup.do_heartbeat(
             membership(cast.acme, cast.member), WEDNESDAY + dt.timedelta(seconds=20)
         )
         == 0
     )
     assert (
-        routing.do_heartbeat(
+        pickup.do_heartbeat(
             membership(cast.acme, cast.member), WEDNESDAY + 2 * dt.timedelta(minutes=1)
         )
         == 1
@@ -255,7 +255,7 @@ def test_two_pick_ups_never_take_the_same_conversation(cast: Cast, away_mentor: 
     expert(cast.acme, cast.trainee, "refund")
     only = conversation(cast.acme, topic="refund")
     taken = [
-        routing.pick_up(membership(cast.acme, person), WEDNESDAY)
+        pickup.pick_up(membership(cast.acme, person), WEDNESDAY)
         for person in (cast.member, cast.trainee)
     ]
     assert sorted(taken) == [0, 1]
@@ -280,15 +280,15 @@ def test_a_conversation_left_unopened_is_rerouted_to_the_next_expert(cast: Cast)
         assignee=cast.member,
         assigned_at=WEDNESDAY - 20 * dt.timedelta(minutes=1),
     )
-    assert routing.reroute_unclaimed(WEDNESDAY) == 0  # 20 minutes: not yet
-    assert routing.reroute_unclaimed(WEDNESDAY + 15 * dt.timedelta(minutes=1)) == 1
+    assert pickup.reroute_unclaimed(WEDNESDAY) == 0  # 20 minutes: not yet
+    assert pickup.reroute_unclaimed(WEDNESDAY + 15 * dt.timedelta(minutes=1)) == 1
     moved = Conversation.objects.get(pk=left.pk)
     assert moved.assignee == cast.trainee
     event = ConversationEvent.objects.get(conversation=left, kind="rerouted")
     assert event.detail["reason"].startswith("routed to Tess Trainee")
     # Opened now (status open): never re-routed again.
     Conversation.objects.filter(pk=left.pk).update(status=Status.OPEN)
-    assert routing.reroute_unclaimed(WEDNESDAY + 5 * HOUR) == 0
+    assert pickup.reroute_unclaimed(WEDNESDAY + 5 * HOUR) == 0
 
 
 def test_a_conversation_left_unopened_goes_back_to_its_queue_without_another_expert(
@@ -303,7 +303,7 @@ def test_a_conversation_left_unopened_goes_back_to_its_queue_without_another_exp
         assignee=cast.member,
         assigned_at=WEDNESDAY - HOUR,
     )
-    assert routing.reroute_unclaimed(WEDNESDAY) == 1
+    assert pickup.reroute_unclaimed(WEDNESDAY) == 1
     back = Conversation.objects.get(pk=left.pk)
     assert (back.assignee, back.department, back.assigned_at) == (None, cast.care, None)
 
@@ -313,14 +313,14 @@ def test_a_queued_conversation_waits_quietly_until_someone_is_free(
 ) -> None:
     service_level(cast.acme, reroute_after_minutes=30)
     queued = conversation(cast.acme, topic="refund", at=WEDNESDAY - HOUR)
-    assert routing.reroute_unclaimed(WEDNESDAY) == 0
+    assert pickup.reroute_unclaimed(WEDNESDAY) == 0
     assert not ConversationEvent.objects.filter(conversation=queued).exists()
     expert(cast.acme, cast.member, "refund")
-    assert routing.reroute_unclaimed(WEDNESDAY) == 1
+    assert pickup.reroute_unclaimed(WEDNESDAY) == 1
     assert Conversation.objects.get(pk=queued.pk).assignee == cast.member
 
 
 def test_the_queue_of_an_unheld_conversation_is_told_its_department_first(cast: Cast) -> None:
-    assert routing.queue_people(cast.acme.pk, cast.care.pk) == [cast.mentor]
-    leads = set(routing.queue_people(cast.acme.pk, None))
+    assert pickup.queue_people(cast.acme.pk, cast.care.pk) == [cast.mentor]
+    leads = set(pickup.queue_people(cast.acme.pk, None))
     assert leads == {cast.director, cast.coordinator}

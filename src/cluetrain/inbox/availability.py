@@ -110,14 +110,14 @@ class Entry:
 
 def directory(organization_id: int, now: dt.datetime | None = None) -> list[Entry]:
     """Everyone who works the inbox with their state right now (four queries)."""
-    from cluetrain.inbox.routing import _INBOX_ROLES
+    from cluetrain.inbox.routing import INBOX_ROLES
 
     now = now or timezone.now()
     memberships = list(
         Membership.objects.filter(
             organization_id=organization_id,
             is_active=True,
-            role_grants__role__in=_INBOX_ROLES,
+            role_grants__role__in=INBOX_ROLES,
         )
         .distinct()
         .select_related("person", "availability")

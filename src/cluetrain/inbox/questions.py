@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from cluetrain.core.errors import ServiceError
 from cluetrain.inbox.models import Conversation, ConversationEvent, Question
-from cluetrain.inbox.routing import Pool, queue_people
+from cluetrain.inbox.pickup import queue_people
+from cluetrain.inbox.routing import Pool
 from cluetrain.inbox.sla import conversation_url
 from cluetrain.notifications.services import notify
 from cluetrain.organizations import policy

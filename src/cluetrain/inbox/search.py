@@ -77,8 +77,12 @@ def install(connection: BaseDatabaseWrapper) -> None:
     """Create the index objects this database needs; idempotent."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for statement in POSTGRESQL:
-                cursor.execute(statement)
+            # Only when missing: after a migrate that ran inside a transaction holding deferred
+            # constraint checks (tests, the demo), PostgreSQL refuses CREATE INDEX outright.
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [PG_INDEX])
+            if cursor.fetchone() is None:
+                for statement in POSTGRESQL:
+                    cursor.execute(statement)
         elif connection.vendor == "sqlite":
             cursor.execute(
                 "SELECT name FROM sqlite_master"

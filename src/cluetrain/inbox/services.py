@@ -128,7 +128,7 @@ def do_set_status(person: Person, conversations: Targets, status: str) -> int:
 def _resolved_hooks(
     person: Person, organization: Organization, resolved: list[Conversation]
 ) -> None:
-    from cluetrain.inbox import routing, sla
+    from cluetrain.inbox import pickup, sla
 
     holders = {
         p.pk: p for p in Person.objects.filter(pk__in={c.assignee_id for c in resolved} - {None})
@@ -136,7 +136,7 @@ def _resolved_hooks(
     for conversation in resolved:
         sla.on_resolved(conversation)
         # Whoever held it did the work and learns the topic; else the person resolving it.
-        routing.learn_from_resolution(
+        pickup.learn_from_resolution(
             conversation, holders.get(conversation.assignee_id or 0, person)
         )
     _free_capacity(organization, {c.assignee_id for c in resolved} - {None})
@@ -144,7 +144,7 @@ def _resolved_hooks(
 
 def _free_capacity(organization: Organization, person_ids: set[int | None]) -> None:
     """People who hold fewer conversations now may take the next waiting ones."""
-    from cluetrain.inbox import routing
+    from cluetrain.inbox import pickup
 
     ids = [pk for pk in person_ids if pk is not None]
     if not ids:
@@ -153,7 +153,7 @@ def _free_capacity(organization: Organization, person_ids: set[int | None]) -> N
         organization=organization, person_id__in=ids, is_active=True
     ).select_related("person", "organization")
     for membership in memberships:
-        routing.pick_up(membership)
+        pickup.pick_up(membership)
 
 
 # ---- Assignment ------------------------------------------------------------------------------

@@ -308,7 +308,7 @@ def check_deadlines(now: dt.datetime | None = None) -> Checked:
     Safe to run twice and in parallel: each alert is claimed with a conditional UPDATE on
     ``sla_warned_at``/``sla_breached_at``, so only one run sends it.
     """
-    from cluetrain.inbox import routing
+    from cluetrain.inbox import pickup
 
     now = now or timezone.now()
     levels = list(ServiceLevel.objects.all())
@@ -327,12 +327,12 @@ def check_deadlines(now: dt.datetime | None = None) -> Checked:
             "due_at"
         )[:ALERT_BATCH]:
             warned += _alert(c, now, breach=False)
-    rerouted = routing.reroute_unclaimed(now, levels)
+    rerouted = pickup.reroute_unclaimed(now, levels)
     return Checked(warned=warned, breached=breached, rerouted=rerouted)
 
 
 def _alert(conversation: Conversation, now: dt.datetime, *, breach: bool) -> int:
-    from cluetrain.inbox.routing import queue_people
+    from cluetrain.inbox.pickup import queue_people
     from cluetrain.notifications.services import notify
 
     c = conversation

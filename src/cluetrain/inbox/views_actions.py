@@ -344,8 +344,8 @@ def delete_reply(request: MemberRequest, pk: int) -> HttpResponse:
 @member_required
 def heartbeat(request: MemberRequest) -> JsonResponse:
     """The open inbox page says every minute that its person is at work (routing)."""
-    from cluetrain.inbox import routing
+    from cluetrain.inbox import pickup
 
     services.require_inbox(request.user, request.organization)
-    routing.do_heartbeat(request.membership)
+    pickup.do_heartbeat(request.membership)
     return JsonResponse({"ok": True})

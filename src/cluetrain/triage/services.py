@@ -211,7 +211,7 @@ def do_correct_routing(
     expert) and/or to a person. Stored as labelled examples: the department as a correction
     of the latest inbound message, the person as learned expertise in the topic.
     Returns how many conversations changed (0 or 1)."""
-    from cluetrain.inbox import routing, services
+    from cluetrain.inbox import pickup, services
 
     organization = conversation.organization
     policy.require(person, organization, Permission.WORK_INBOX)
@@ -236,7 +236,7 @@ def do_correct_routing(
                 changed = 1
         if assignee is not None:
             changed = max(changed, services.do_assign(person, [conversation], assignee))
-            routing.learn_from_resolution(conversation, assignee)
+            pickup.learn_from_resolution(conversation, assignee)
     return changed
 
 
