@@ -14,8 +14,9 @@ from django.core.management import CommandError, call_command
 from cluetrain.listening.importer import import_file
 from cluetrain.listening.models import MAX_TEXT, Author, Direction, Message, Source, SourceKind
 from tests.conftest import Cast
+from tests.support.data import real_data
 
-TWCS = Path("/work/shared/data/twcs")
+TWCS = real_data("twcs/twcs_kaggle_sample.csv").parent
 
 
 def run(*args: str) -> tuple[str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,7 @@ import pytest
 from cluetrain.triage.engine import INTENTS, KEYS, URGENCIES, Decision, OrgModel, Topic, Triager
 from cluetrain.triage.engine.sentiment import shared_scorer
 from cluetrain.triage.engine.text import MAX_CHARS, prepare
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from tests.support.data import real_data
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +212,7 @@ def test_an_org_model_learns_intent_and_overrides_the_shipped_one():
 
 def test_an_org_model_trains_fast_on_real_corrections():
     reasons = {"Late Flight": "ops", "Lost Luggage": "baggage", "Customer Service Issue": "care"}
-    with open(DATA / "airline" / "Tweets.csv", encoding="utf-8", newline="") as f:
+    with open(real_data("airline/Tweets.csv"), encoding="utf-8", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["negativereason"] in reasons]
     random.Random(1).shuffle(rows)
     train, test = rows[:2000], rows[2000:2600]
@@ -227,7 +225,7 @@ def test_an_org_model_trains_fast_on_real_corrections():
 
 
 def test_crisis_tweets_from_real_data_are_mostly_incidents(triager):
-    with open(DATA / "crisislex" / "crisislex_t26_labeled.csv", encoding="utf-8") as f:
+    with open(real_data("crisislex/crisislex_t26_labeled.csv"), encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["event"] == "2013_Boston_bombings"]
     informative = [
         r["Tweet Text"] for r in rows if r["Informativeness"] == "Related and informative"
@@ -242,7 +240,7 @@ def test_crisis_tweets_from_real_data_are_mostly_incidents(triager):
 def test_a_batch_of_thousands_is_fast(triager):
     import time
 
-    with open(DATA / "twcs" / "twcs_random5000.csv", encoding="utf-8", newline="") as f:
+    with open(real_data("twcs/twcs_random5000.csv"), encoding="utf-8", newline="") as f:
         texts = [r["text"] for r in csv.DictReader(f)][:3000]
     t0 = time.perf_counter()
     triager.classify(texts)
