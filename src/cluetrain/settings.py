@@ -127,14 +127,16 @@ TEMPLATES = [
 # SQLite in WAL mode by default: readers never block the writer, and IMMEDIATE
 # transactions take the write lock up front so two writers queue on the busy
 # timeout instead of failing half-way with "database is locked". A 64 MB page cache and
-# memory-mapped reads keep the inbox's indexes in memory at a million conversations.
+# memory-mapped reads keep the inbox's indexes in memory at a million conversations; a WAL
+# checkpointed every 10,000 pages (about 40 MB) instead of 1,000 writes the index pages that
+# every batch of messages touches once per checkpoint rather than at nearly every commit.
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
     "init_command": (
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
         "PRAGMA busy_timeout=20000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; "
-        "PRAGMA temp_store=MEMORY;"
+        "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=10000;"
     ),
 }
 _database_url = envstr("DATABASE_URL")
