@@ -107,7 +107,8 @@ def _cursor() -> Iterator[tuple[Any, str]]:
             yield cursor, "%s"
 
 
-def _chunks(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+def chunks(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    """``rows`` in slices of at most ``size``."""
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
 
@@ -180,7 +181,7 @@ def insert_rows(
     out: list[tuple[Any, ...]] = []
     with _cursor() as (cursor, mark):
         one = "(" + ", ".join([mark] * len(fields)) + ")"
-        for chunk in _chunks(rows, ROWS_PER_STATEMENT):
+        for chunk in chunks(rows, ROWS_PER_STATEMENT):
             params: list[Any] = []
             for row in chunk:
                 params.extend(_adapted(row, adapters))

@@ -11,13 +11,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import slugify
 
 from cluetrain.core.errors import ServiceError
-from cluetrain.inbox.models import Availability, Conversation, Expertise
-from cluetrain.inbox.models.conversations import ACTIVE
+from cluetrain.inbox.models import Availability, Expertise
 from cluetrain.inbox.routing import availability_of
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Membership, Person
@@ -110,38 +108,17 @@ class Entry:
 
 def directory(organization_id: int, now: dt.datetime | None = None) -> list[Entry]:
     """Everyone who works the inbox with their state right now (four queries)."""
-    from cluetrain.inbox.routing import INBOX_ROLES
+    from cluetrain.inbox.routing import availability_for, inbox_memberships, open_counts
 
     now = now or timezone.now()
-    memberships = list(
-        Membership.objects.filter(
-            organization_id=organization_id,
-            is_active=True,
-            role_grants__role__in=INBOX_ROLES,
-        )
-        .distinct()
-        .select_related("person", "availability")
-        .order_by("person__full_name", "pk")
-    )
+    memberships = list(inbox_memberships(organization_id).order_by("person__full_name", "pk"))
     expertise: dict[int, list[Expertise]] = {}
     for e in Expertise.objects.filter(membership__in=memberships).order_by("-weight", "topic"):
         expertise.setdefault(e.membership_id, []).append(e)
-    load = dict(
-        Conversation.objects.filter(
-            organization_id=organization_id,
-            assignee_id__in=[m.person_id for m in memberships],
-            status__in=ACTIVE,
-        )
-        .values_list("assignee_id")
-        .annotate(n=Count("id"))
-        .values_list("assignee_id", "n")
-    )
+    load = open_counts(organization_id, [m.person_id for m in memberships])
     entries = []
     for m in memberships:
-        try:
-            availability = m.availability
-        except Availability.DoesNotExist:
-            availability = Availability(membership=m)
+        availability = availability_for(m)
         why_not = availability_of(availability, m.person.time_zone, now)
         open_count = load.get(m.person_id, 0)
         if not why_not and open_count >= availability.capacity:

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from cluetrain.core import bulk
@@ -131,6 +131,40 @@ def availability_of(availability: Availability, zone_name: str, now: dt.datetime
     return ""
 
 
+def inbox_memberships(organization_id: int) -> QuerySet[Membership]:
+    """The active people of an organisation who work the inbox, with person and availability."""
+    return (
+        Membership.objects.filter(
+            organization_id=organization_id,
+            is_active=True,
+            person__is_active=True,
+            role_grants__role__in=INBOX_ROLES,
+        )
+        .distinct()
+        .select_related("person", "availability")
+    )
+
+
+def open_counts(organization_id: int, person_ids: list[int]) -> dict[int, int]:
+    """How many new or open conversations each of these people holds (one query)."""
+    return dict(
+        Conversation.objects.filter(
+            organization_id=organization_id, assignee_id__in=person_ids, status__in=ACTIVE
+        )
+        .values_list("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+
+
+def availability_for(membership: Membership) -> Availability:
+    """The person's availability, or the defaults when they never set one (not saved)."""
+    try:
+        return membership.availability
+    except Availability.DoesNotExist:
+        return Availability(membership=membership)
+
+
 @dataclass
 class Pool:
     """The candidates of one organisation, loaded once, with their load kept in memory."""
@@ -148,15 +182,10 @@ class Pool:
         """Everyone who works the inbox (or the memberships in ``only``): five queries."""
         from cluetrain.triage.models import Topic
 
-        memberships = Membership.objects.filter(
-            organization_id=organization_id,
-            is_active=True,
-            person__is_active=True,
-            role_grants__role__in=INBOX_ROLES,
-        )
+        memberships = inbox_memberships(organization_id)
         if only is not None:
             memberships = memberships.filter(pk__in=list(only))
-        rows = list(memberships.distinct().select_related("person", "availability").order_by("pk"))
+        rows = list(memberships.order_by("pk"))
         ids = [m.pk for m in rows]
         departments: dict[int, set[int]] = defaultdict(set)
         for membership_id, department_id in Membership.departments.through.objects.filter(
@@ -168,22 +197,10 @@ class Pool:
             membership_id__in=ids
         ).values_list("membership_id", "topic", "declared", "weight"):
             expertise[membership_id][topic] = (declared, weight)
-        load = dict(
-            Conversation.objects.filter(
-                organization_id=organization_id,
-                assignee_id__in=[m.person_id for m in rows],
-                status__in=ACTIVE,
-            )
-            .values_list("assignee_id")
-            .annotate(n=Count("id"))
-            .values_list("assignee_id", "n")
-        )
+        load = open_counts(organization_id, [m.person_id for m in rows])
         candidates = []
         for m in rows:
-            try:
-                availability = m.availability
-            except Availability.DoesNotExist:
-                availability = Availability(membership=m)
+            availability = availability_for(m)
             open_count = load.get(m.person_id, 0)
             why_not = availability_of(availability, m.person.time_zone, now)
             candidates.append(

@@ -12,7 +12,6 @@ pipeline threads thousands of messages a second.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -47,17 +46,10 @@ class Item:
 
 @dataclass(slots=True)
 class Threaded:
-    """What threading changed: new conversations, and existing ones that heard more."""
+    """What threading changed: the conversations it created, and those a customer reopened."""
 
     created: list[Draft]
     reopened: list[int]
-    answered: dict[int, dt.datetime]
-    touched: set[int]
-
-
-def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
 
 
 def _known(organization_id: int, refs: set[tuple[str, str]]) -> tuple[dict, dict]:
@@ -65,7 +57,7 @@ def _known(organization_id: int, refs: set[tuple[str, str]]) -> tuple[dict, dict
     ids = sorted({ext for _, ext in refs})
     by_message: dict[tuple[str, str], int] = {}
     by_root: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(ids):
+    for chunk in bulk.chunks(ids, _CHUNK):
         for network, ext, conversation_id in Message.objects.filter(
             organization_id=organization_id,
             external_id__in=chunk,
@@ -216,17 +208,7 @@ def apply(threading_plan: Plan) -> Threaded:
     ]
     _clocks(list(existing.values()))
     _save(list(existing.values()))
-    answered = {
-        i.conversation_id: i.created_at
-        for i in p.items
-        if i.direction == Direction.OUTBOUND and i.conversation_id is not None
-    }
-    return Threaded(
-        created=created,
-        reopened=reopened,
-        answered=answered,
-        touched={i.conversation_id for i in p.items if i.conversation_id is not None},
-    )
+    return Threaded(created=created, reopened=reopened)
 
 
 def thread(organization_id: int, items: list[Item]) -> Threaded:
@@ -337,7 +319,7 @@ def _create(
     for pk, network, root in inserted:
         wanted[(network, root)].pk = pk
     missing = sorted({c.root_external_id for c in fresh if c.pk is None})
-    for chunk in _chunks(missing):
+    for chunk in bulk.chunks(missing, _CHUNK):
         for pk, network, root in Conversation.objects.filter(
             organization_id=organization_id, root_external_id__in=chunk
         ).values_list("id", "network", "root_external_id"):

@@ -144,11 +144,6 @@ def clean_batch(heard: Iterable[Heard], now: dt.datetime) -> list[Row]:
     return list(rows.values())
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def unseen(organization_id: int, rows: list[Row]) -> list[Row]:
     """The rows whose message is not stored yet (one query per network and 2,000 ids).
 
@@ -159,11 +154,13 @@ def unseen(organization_id: int, rows: list[Row]) -> list[Row]:
     for row in rows:
         by_network.setdefault(row.network, []).append(row.external_id)
     table = connection.ops.quote_name(Message._meta.db_table)
-    org, net, ext = (_column(Message, name) for name in ("organization", "network", "external_id"))
+    org, net, ext = (
+        bulk.column(Message, name) for name in ("organization", "network", "external_id")
+    )
     stored: set[tuple[str, str]] = set()
     with connection.cursor() as cursor:
         for network, ids in by_network.items():
-            for chunk in _chunks(ids, IDS_PER_QUERY):
+            for chunk in bulk.chunks(ids, IDS_PER_QUERY):
                 marks = ", ".join(["%s"] * len(chunk))
                 sql = f"SELECT {ext} FROM {table} WHERE {org} = %s AND {net} = %s"  # noqa: S608
                 cursor.execute(f"{sql} AND {ext} IN ({marks})", [organization_id, network, *chunk])
@@ -180,16 +177,6 @@ def _lock(organization_id: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x6C697374, organization_id])
-
-
-def _column(model: type[Any], name: str) -> str:
-    """The quoted column of a model field, for the statements written in SQL here.
-
-    Every name interpolated into SQL in this module comes from the models, never from input.
-    """
-    field = model._meta.get_field(name)
-    assert isinstance(field, Field)
-    return connection.ops.quote_name(field.column)
 
 
 def _upsert_authors(organization_id: int, rows: list[Row], now: dt.datetime) -> dict[Any, int]:
@@ -220,7 +207,7 @@ def _upsert_authors(organization_id: int, rows: list[Row], now: dt.datetime) -> 
         "last_seen_at",
         "message_count",
     ]
-    columns = [_column(Author, name) for name in names]
+    columns = [bulk.column(Author, name) for name in names]
     org, net, ext, handle, display, profile, first, last, count = columns
     # A later message brings the newer name; an empty one never erases what we know.
     keep = "CASE WHEN excluded.{c} <> '' THEN excluded.{c} ELSE {t}.{c} END"
@@ -239,7 +226,7 @@ def _upsert_authors(organization_id: int, rows: list[Row], now: dt.datetime) -> 
     items = list(authors.items())
     db_time = bulk.time_adapter()
     with connection.cursor() as cursor:
-        for chunk in _chunks(items, ROWS_PER_STATEMENT):
+        for chunk in bulk.chunks(items, ROWS_PER_STATEMENT):
             params: list[Any] = []
             for (network, external_id), (h, n, u, seen_first, seen_last, c) in chunk:
                 params += [organization_id, network, external_id, h, n, u]
@@ -320,7 +307,7 @@ def _message_plan(vendor: str, decided: bool) -> tuple[str, str, tuple[Any, ...]
     q = connection.ops.quote_name
     extra: list[Any] = []
     names = (*_FILLED, *DECIDED) if decided else _FILLED
-    columns = [_column(Message, name) for name in names]
+    columns = [bulk.column(Message, name) for name in names]
     values = ["%s"] * len(columns)
     for field in Message._meta.concrete_fields:
         if field.primary_key or q(field.column) in columns:
@@ -346,7 +333,7 @@ def _insert_messages(
     table = connection.ops.quote_name(Message._meta.db_table)
     columns, row_sql, extra = _message_plan(connection.vendor, decided is not None)
     unique = ", ".join(
-        _column(Message, name) for name in ("organization", "network", "external_id")
+        bulk.column(Message, name) for name in ("organization", "network", "external_id")
     )
     db_time = bulk.time_adapter()
     received = db_time(now)

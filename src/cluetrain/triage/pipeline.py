@@ -47,7 +47,7 @@ class Done:
     conversations: int
 
 
-def request_triage(organization_id: int, message_ids: Sequence[int] | None = None) -> None:
+def request_triage(organization_id: int) -> None:
     """Ask a worker to triage an organisation's waiting messages (after the caller commits)."""
     transaction.on_commit(lambda: triage_backlog.enqueue(organization_id))
 
