@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from atproto import AtUri
+from django.db.models import F
 from django.utils import timezone
 
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.inbox import personal_data, replies
-from cluetrain.inbox.models import Status
+from cluetrain.inbox.models import Conversation, Status
 from cluetrain.listening.models import Direction, Message
 from cluetrain.networks.base import Outgoing
 from cluetrain.organizations.models import Person
@@ -65,6 +66,35 @@ def test_once_published_the_reply_takes_its_network_id(cast: Cast) -> None:
     message = Message.objects.get(pk=sent.message.pk)
     assert not message.external_id.startswith("post:")
     assert message.url
+
+
+def test_a_reply_the_stream_heard_first_stays_one_message(cast: Cast) -> None:
+    c = make_conversation(cast.acme)
+    sent = replies.do_reply(cast.member, c, cast.member_voice, "We are on it.")
+    dispatch.run_due()
+    network_id = sent.post.deliveries.get().refs[0]["id"]
+    # The listener heard the published reply before the inbox looked: its own row.
+    heard = Message.objects.create(
+        organization=cast.acme,
+        network=sent.message.network,
+        external_id=network_id,
+        author=sent.message.author,
+        text="We are on it.",
+        created_at=timezone.now(),
+        received_at=timezone.now(),
+        direction=Direction.OUTBOUND,
+        conversation=c,
+        triaged_at=timezone.now(),
+    )
+    Conversation.objects.filter(pk=c.pk).update(message_count=F("message_count") + 1)
+    before = Conversation.objects.get(pk=c.pk).message_count
+
+    assert replies.sync_reply_ids([sent.message]) == 1
+
+    assert not Message.objects.filter(pk=sent.message.pk).exists()
+    heard.refresh_from_db()
+    assert (heard.post_id, heard.sent_by_id) == (sent.post.pk, cast.member.pk)
+    assert Conversation.objects.get(pk=c.pk).message_count == before - 1
 
 
 def test_the_status_after_a_reply_can_be_chosen(cast: Cast) -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from cluetrain.core.errors import NotAllowed, ServiceError
@@ -291,14 +291,37 @@ def sync_reply_ids(messages: list[Message]) -> int:
         network_id = (refs[0].get("id") if refs else "") or ""
         if not network_id:
             continue
-        clash = Message.objects.filter(
-            organization_id=message.organization_id,
-            network=message.network,
-            external_id=network_id,
-        ).exists()
-        if clash:
-            continue  # the stream heard it first; both rows stay, the placeholder keeps its id
+        heard = (
+            Message.objects.filter(
+                organization_id=message.organization_id,
+                network=message.network,
+                external_id=network_id,
+            )
+            .values("pk", "conversation_id", "triaged_at")
+            .first()
+        )
+        if heard is not None:
+            # The stream heard our reply first: one message, not two. Its row stays (it is
+            # the network's), gains what only we know, and ours goes; once it is threaded.
+            if heard["triaged_at"] is not None:
+                _merge_into_heard(message, heard["pk"], heard["conversation_id"])
+                changed += 1
+            continue
         Message.objects.filter(pk=message.pk).update(external_id=network_id, url=url[:500])
         message.external_id, message.url = network_id, url[:500]
         changed += 1
     return changed
+
+
+def _merge_into_heard(ours: Message, heard_pk: int, heard_conversation: int | None) -> None:
+    with transaction.atomic():
+        Message.objects.filter(pk=heard_pk).update(
+            post_id=ours.post_id,
+            sent_by_id=ours.sent_by_id,
+            conversation_id=heard_conversation or ours.conversation_id,
+        )
+        Message.objects.filter(pk=ours.pk).delete()
+        if ours.conversation_id is not None and heard_conversation == ours.conversation_id:
+            Conversation.objects.filter(pk=ours.conversation_id).update(
+                message_count=F("message_count") - 1
+            )

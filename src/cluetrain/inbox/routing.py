@@ -412,10 +412,9 @@ def record_decisions(
     groups: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
     for d in decisions:
         groups[(d.assignee_id, d.department_id)].append(d.conversation_id)
-    for (assignee_id, department_id), ids in groups.items():
-        if assigned:
-            break  # inserted routed
-        # Only still-unassigned rows: someone may have taken one by hand meanwhile.
+    # Rows inserted already routed need no update; others only while still unassigned (someone
+    # may have taken one by hand meanwhile).
+    for (assignee_id, department_id), ids in ({} if assigned else groups).items():
         rows = Conversation.objects.filter(pk__in=ids, assignee__isnull=True)
         if assignee_id is not None:
             rows.update(assignee_id=assignee_id, assigned_at=now, department_id=department_id)
