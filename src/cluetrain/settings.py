@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "cluetrain.listening",
     "cluetrain.triage",
     "cluetrain.inbox",
+    "cluetrain.crisis",
     "cluetrain.api",
     "ninja",
 ]
