@@ -220,6 +220,9 @@ ALLOW_PRIVATE_URLS = envbool("CLUETRAIN_ALLOW_PRIVATE_URLS", False)
 # mark, and read again below the low one (nothing is lost: the cursor waits too).
 LISTEN_HIGH_WATER = envint("CLUETRAIN_LISTEN_HIGH_WATER", 50_000, minimum=1)
 LISTEN_LOW_WATER = envint("CLUETRAIN_LISTEN_LOW_WATER", LISTEN_HIGH_WATER * 4 // 5, minimum=1)
+# Where the DID documents of did:plc accounts are read, to find a stream author's home server
+# and handle when the stream comes from a relay rather than the author's own server.
+PLC_DIRECTORY = envstr("CLUETRAIN_PLC_DIRECTORY", "https://plc.directory").rstrip("/")
 
 # --- People and sign-in -----------------------------------------------------------------------
 AUTH_USER_MODEL = "organizations.Person"

@@ -94,11 +94,24 @@ def start_pds(stderr: IO[str]) -> tuple[subprocess.Popen[str], dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def pds() -> Iterator[str]:
-    """The base URL (``http://127.0.0.1:PORT``) of a PDS that lives for the whole test session."""
+def pds_network() -> Iterator[dict[str, Any]]:
+    """The running test network's addresses: ``pds`` and its PLC directory ``plc``, each
+    ``http://127.0.0.1:PORT``; it lives for the whole test session."""
     with tempfile.TemporaryFile(mode="w+", prefix="cluetrain-pds-stderr-") as stderr:
         proc, info = start_pds(stderr)
         try:
-            yield str(info["pds"])
+            yield info
         finally:
             _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def pds(pds_network: dict[str, Any]) -> str:
+    """The base URL (``http://127.0.0.1:PORT``) of a PDS that lives for the whole test session."""
+    return str(pds_network["pds"])
+
+
+@pytest.fixture(scope="session")
+def plc(pds_network: dict[str, Any]) -> str:
+    """The base URL of the test network's PLC directory (where its did:plc documents live)."""
+    return str(pds_network["plc"])

@@ -18,6 +18,7 @@ listener that can stop reading without dropping what it holds.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import time
@@ -27,7 +28,11 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
+from atproto_core.did_doc import DidDocument
+from django.conf import settings
 
+from cluetrain.core.errors import ServiceError
+from cluetrain.core.urlguard import check_public_url
 from cluetrain.listening.backpressure import Gate
 from cluetrain.listening.heard import Heard
 from cluetrain.listening.models import Author, Direction, Message, Source
@@ -45,6 +50,8 @@ TAG = "app.bsky.richtext.facet#tag"
 METHOD = "com.atproto.sync.subscribeRepos"
 DEFAULT_RELAY = "wss://bsky.network"
 MAX_FRAME = 5 * 1024 * 1024
+# A DID document or describeRepo answer is a few hundred bytes; a bigger one is not read.
+MAX_DOCUMENT_BYTES = 64 * 1024
 FLUSH_SECONDS = 1.0
 FLUSH_SIZE = 1000
 # ``poll`` (``listen --once``) reads until the stream has been quiet this long.
@@ -198,17 +205,25 @@ class Matcher:
 class HandleResolver:
     """Finds the handles of the DIDs the stream names, cached, on a time budget.
 
-    The stream carries DIDs; a person reads handles. Each DID is looked up once with
-    ``com.atproto.repo.describeRepo`` at the server the stream comes from, within a budget
-    per batch (``BUDGET_SECONDS``) so that a slow server never holds the stream up; a DID left
-    over is looked up with a later batch, and its author's handle filled in then. Identity
-    events of the stream fill the cache for free.
+    The stream carries DIDs; a person reads handles. Each DID is looked up once, within a
+    budget per batch (``BUDGET_SECONDS``) so that a slow server never holds the stream up; a
+    DID left over is looked up with a later batch, and its author's handle filled in then.
+    Identity events of the stream fill the cache for free.
+
+    A handle is only taken from the server that hosts the account, which checks it both ways
+    (``describeRepo`` answers ``handleIsCorrect``): a DID document alone may claim any name,
+    and an inbox must never show a customer as "acme-rail.com" because they said so. The
+    stream's own server is asked first (a PDS knows its accounts); behind a relay, the DID
+    document (the PLC directory for did:plc, the domain's ``/.well-known/did.json`` for
+    did:web) names the account's server, which is asked next. Addresses read from documents
+    are guarded like every address Cluetrain calls.
     """
 
     BUDGET_SECONDS = 0.5
 
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, directory: str | None = None) -> None:
         self.service = service.rstrip("/")
+        self.directory = (directory or settings.PLC_DIRECTORY).rstrip("/")
         self.handles: dict[str, str] = {}
         self._waiting: dict[str, int] = {}  # DID -> failed attempts
         self._client: httpx.Client | None = None
@@ -216,17 +231,65 @@ class HandleResolver:
     def known(self, did: str, handle: str) -> None:
         self.handles[did] = handle
 
-    def _lookup(self, did: str) -> str:
+    def _get_json(self, url: str, *, guard: bool, **params: str) -> dict[str, Any] | None:
+        """A JSON object from ``url``, or None; read up to ``MAX_DOCUMENT_BYTES`` only.
+        ``guard``: the address came from someone else's document, so it must be public."""
         if self._client is None:
-            self._client = httpx.Client(timeout=2.0)
+            self._client = httpx.Client(timeout=2.0, follow_redirects=False)
         try:
-            answer = self._client.get(
-                f"{self.service}/xrpc/com.atproto.repo.describeRepo", params={"repo": did}
-            )
-            handle = as_dict(answer.json()).get("handle") if answer.status_code == 200 else None
-        except (httpx.HTTPError, ValueError):
+            with self._client.stream(
+                "GET", check_public_url(url) if guard else url, params=params or None
+            ) as answer:
+                if answer.status_code != 200:
+                    return None
+                body = b""
+                for piece in answer.iter_bytes():
+                    body += piece
+                    if len(body) > MAX_DOCUMENT_BYTES:
+                        return None
+            return as_dict(json.loads(body))
+        except (httpx.HTTPError, ValueError, ServiceError):
+            return None
+
+    def _hosted_handle(self, server: str, did: str, *, guard: bool) -> str:
+        """The handle ``server`` vouches for, or "" when it hosts no such account."""
+        describe = f"{server.rstrip('/')}/xrpc/com.atproto.repo.describeRepo"
+        found = self._get_json(describe, guard=guard, repo=did)
+        if (
+            not found
+            or found.get("did") not in (None, did)
+            or found.get("handleIsCorrect") is False
+        ):
             return ""
+        handle = found.get("handle")
         return handle if isinstance(handle, str) and handle != "handle.invalid" else ""
+
+    def _home_server(self, did: str) -> str:
+        """The account's own server, from its DID document ("" when it cannot be read)."""
+        if did.startswith("did:plc:") and did[8:].isalnum():
+            document = self._get_json(f"{self.directory}/{did}", guard=False)
+        elif did.startswith("did:web:") and ":" not in did[8:]:
+            document = self._get_json(f"https://{did[8:]}/.well-known/did.json", guard=True)
+        else:
+            return ""
+        if document is None:
+            return ""
+        try:
+            parsed = DidDocument.from_dict(document)
+        except (ValueError, TypeError):
+            return ""
+        if parsed.id != did:
+            return ""  # a document about someone else
+        return parsed.get_pds_endpoint() or ""
+
+    def _lookup(self, did: str) -> str:
+        handle = self._hosted_handle(self.service, did, guard=False)
+        if handle:
+            return handle
+        home = self._home_server(did)
+        if not home or home.rstrip("/") == self.service:
+            return ""
+        return self._hosted_handle(home, did, guard=True)
 
     def resolve(self, dids: Iterable[str], budget: float | None = None) -> None:
         """Look up the handles of ``dids`` not known yet, for at most ``budget`` seconds."""
