@@ -1,0 +1,172 @@
+"""The incident watch: every organisation's triaged messages, read in order, through the detector.
+
+Each run reads an organisation's messages past its ``WatchState.last_message_id`` by primary key
+(batches of ``BATCH``, at most ``MAX_PER_RUN``), feeds them to ``detection.Detector`` restored
+from ``WatchState.state``, and stores the new cursor and state in one transaction with the
+alerts it raises. It reads outside that transaction (the reading is long, SQLite's write lock
+must not wait for it) and writes only if the cursor is still where it started: a second run
+over the same messages, at the same time or later, stores and raises nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from cluetrain.core import writers
+from cluetrain.core.jobs import job, periodic
+from cluetrain.crisis import detection
+from cluetrain.crisis.models import WatchState
+from cluetrain.listening.models import Direction, Message
+from cluetrain.organizations.models import Organization
+
+logger = logging.getLogger(__name__)
+
+BATCH = 2000
+MAX_PER_RUN = 100_000
+# A message heard but not yet triaged holds the cursor back this long (triage is usually
+# seconds behind); one still untriaged after that is passed over rather than block the watch.
+UNTRIAGED_WAIT = timedelta(minutes=15)
+# An alert about a window that ended longer ago than this is not news (an archive imported, a
+# worker that was down): the detector learns from it, nobody is paged.
+ALERT_MAX_AGE = timedelta(hours=1)
+# When the stream is read to its end, the clock moves to this long before now, so a quiet
+# minute after a burst is judged without waiting for the next message.
+SETTLE = timedelta(minutes=1)
+# What the detector holds to; one place, so tests and a later setting can change it.
+THRESHOLDS = detection.Thresholds()
+
+_COLUMNS = (
+    "id",
+    "organization_id",
+    "direction",
+    "created_at",
+    "received_at",
+    "triaged_at",
+    "topic",
+    "incident",
+    "complaint",
+    "sentiment",
+    "sentiment_label",
+    "text",
+)
+
+
+@dataclass
+class Run:
+    """What one run over one organisation did."""
+
+    read: int = 0
+    alerts: int = 0
+    stale_alerts: int = 0
+    stored: bool = False
+
+
+def raise_alert(organization: Organization, decision: detection.AlertDecision) -> Any:
+    """Store and deliver one alert (crisis mode's own service does both)."""
+    from cluetrain.crisis.services import do_raise_alert
+
+    return do_raise_alert(
+        organization,
+        kind=decision.kind,
+        headline=decision.headline,
+        topic=decision.topic,
+        evidence=decision.evidence,
+    )
+
+
+def watch_organization(organization_id: int, now: datetime | None = None) -> Run:
+    """Read the organisation's new triaged messages and raise what the detector finds."""
+    now = now or timezone.now()
+    watch, _ = WatchState.objects.get_or_create(organization_id=organization_id)
+    start = watch.last_message_id
+    detector = detection.from_state(watch.state, THRESHOLDS)
+    cursor, read, caught_up, decisions = _read(organization_id, start, detector, now)
+    run = Run(read=read)
+    if cursor == start:
+        return run
+    if caught_up:
+        decision = detector.advance((now - SETTLE).timestamp())
+        if decision is not None:
+            decisions.append(decision)
+    fresh = [d for d in decisions if d.at >= (now - ALERT_MAX_AGE).timestamp()]
+    run.stale_alerts = len(decisions) - len(fresh)
+    with writers.one_at_a_time(), transaction.atomic():
+        won = WatchState.objects.filter(pk=watch.pk, last_message_id=start).update(
+            last_message_id=cursor, state=detection.to_state(detector), updated_at=now
+        )
+        if won != 1:
+            # Another run read these messages first and raised what they held.
+            return run
+        organization = Organization.objects.get(pk=organization_id)
+        for decision in fresh:
+            raise_alert(organization, decision)
+    run.alerts, run.stored = len(fresh), True
+    return run
+
+
+def _read(
+    organization_id: int, start: int, detector: detection.Detector, now: datetime
+) -> tuple[int, int, bool, list[detection.AlertDecision]]:
+    """Feed messages past ``start`` to the detector: (cursor, read, caught up, decisions)."""
+    cursor, read = start, 0
+    decisions: list[detection.AlertDecision] = []
+    wait_from = now - UNTRIAGED_WAIT
+    while read < MAX_PER_RUN:
+        # By primary key alone: with the organisation in the WHERE clause too, SQLite and
+        # PostgreSQL both read the organisation's every message through its unique index and
+        # sort them. Other organisations' rows are skipped here instead.
+        rows = list(
+            Message.objects.filter(id__gt=cursor).order_by("id").values_list(*_COLUMNS)[:BATCH]
+        )
+        for row in rows:
+            pk, organization, direction, created, received, triaged_at, topic = row[:7]
+            incident, complaint, sentiment, label, text = row[7:]
+            if organization != organization_id or direction != Direction.INBOUND:
+                cursor = pk
+                continue
+            if triaged_at is None:
+                if received > wait_from:
+                    return cursor, read, False, decisions
+                cursor = pk  # never triaged: passed over
+                continue
+            # A network's clock may run ahead of ours; the time we heard it bounds it.
+            at = min(created, received)
+            negative = label == "negative" or (
+                not label and sentiment is not None and sentiment <= -0.05
+            )
+            terms = detection.salient_terms(text)
+            decision = detector.add(at, topic, incident, complaint, negative, terms)
+            if decision is not None:
+                decisions.append(decision)
+            cursor = pk
+            read += 1
+        if len(rows) < BATCH:
+            return cursor, read, True, decisions
+    return cursor, read, False, decisions
+
+
+@job(max_attempts=3, backoff_seconds=30)
+def watch_one(organization_id: int) -> int:
+    """Run the watch over one organisation now; the number of alerts raised."""
+    return watch_organization(organization_id).alerts
+
+
+@periodic(60)
+@job()
+def watch_streams() -> int:
+    """Run the watch over every organisation; the number of alerts raised."""
+    raised = 0
+    for organization_id in Organization.objects.order_by("id").values_list("id", flat=True):
+        try:
+            raised += watch_organization(organization_id).alerts
+        except Exception:
+            # One organisation's trouble must not blind the watch over the others; its cursor
+            # has not moved, so the next run tries the same messages again.
+            logger.exception("incident watch failed for organisation %s", organization_id)
+    return raised
