@@ -341,6 +341,9 @@ def test_the_watch_reads_by_cursor_and_raises_the_alert(cast: Any, raised: list[
     assert len(raised) == 1
     assert re.match(r"possible incident: '(train|derailed)' in \d+ messages", raised[0].headline)
     assert raised[0].kind == "term"
+    examples = Message.objects.filter(pk__in=raised[0].evidence["message_ids"])
+    assert examples.count() >= 8
+    assert all(m.organization_id == cast.acme.pk and "derailed" in m.text for m in examples)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -407,8 +410,12 @@ def test_the_periodic_job_watches_every_organisation(cast: Any, raised: list[Any
 
 
 def test_the_worker_finds_the_periodic_job() -> None:
+    import sys
+
     from cluetrain.core.jobs import PERIODIC
 
+    # Imported when Django starts, as every app's tasks module is: the worker registers it.
+    assert "cluetrain.crisis.tasks" in sys.modules
     assert PERIODIC.get("cluetrain.crisis.watch.watch_streams") == 60
 
 

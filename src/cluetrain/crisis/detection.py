@@ -576,6 +576,7 @@ class Detector:
             "incident_share": _share(self.window.n.get(INCIDENT, 0), total),
             "complaint_share": _share(self.window.n.get(COMPLAINT, 0), total),
             "usual_incident_share": _share(self.base.get(INCIDENT, 0.0), self.base.get(ALL, 0.0)),
+            "lead": lead.key.strip(),
             "signals": [_signal_json(s) for s in signals[:8]],
         }
         return AlertDecision(

@@ -11,6 +11,7 @@ over the same messages, at the same time or later, stores and raises nothing.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +39,8 @@ ALERT_MAX_AGE = timedelta(hours=1)
 # When the stream is read to its end, the clock moves to this long before now, so a quiet
 # minute after a burst is judged without waiting for the next message.
 SETTLE = timedelta(minutes=1)
+# Message ids an alert names as examples, for the people deciding whether to declare.
+SAMPLE_IDS = 20
 # What the detector holds to; one place, so tests and a later setting can change it.
 THRESHOLDS = detection.Thresholds()
 
@@ -55,6 +58,16 @@ _COLUMNS = (
     "sentiment_label",
     "text",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    pk: int
+    at: float
+    terms: frozenset[str]
+    topic: str
+    negative: bool
+    troubled: bool
 
 
 @dataclass
@@ -86,7 +99,8 @@ def watch_organization(organization_id: int, now: datetime | None = None) -> Run
     watch, _ = WatchState.objects.get_or_create(organization_id=organization_id)
     start = watch.last_message_id
     detector = detection.from_state(watch.state, THRESHOLDS)
-    cursor, read, caught_up, decisions = _read(organization_id, start, detector, now)
+    seen: deque[_Seen] = deque(maxlen=5000)
+    cursor, read, caught_up, decisions = _read(organization_id, start, detector, now, seen)
     run = Run(read=read)
     if cursor == start:
         return run
@@ -95,6 +109,8 @@ def watch_organization(organization_id: int, now: datetime | None = None) -> Run
         if decision is not None:
             decisions.append(decision)
     fresh = [d for d in decisions if d.at >= (now - ALERT_MAX_AGE).timestamp()]
+    for decision in fresh:
+        decision.evidence["message_ids"] = _examples(decision, seen)
     run.stale_alerts = len(decisions) - len(fresh)
     with writers.one_at_a_time(), transaction.atomic():
         won = WatchState.objects.filter(pk=watch.pk, last_message_id=start).update(
@@ -110,8 +126,29 @@ def watch_organization(organization_id: int, now: datetime | None = None) -> Run
     return run
 
 
+def _examples(decision: detection.AlertDecision, seen: deque[_Seen]) -> list[int]:
+    """Ids of messages in the alert's window that show what it is about."""
+    since = decision.at - THRESHOLDS.window_seconds
+    lead = str(decision.evidence.get("lead", ""))
+    topic = lead.removeprefix("topic:")
+
+    def fits(m: _Seen) -> bool:
+        if decision.kind == "term":
+            return lead in m.terms
+        if decision.kind == "negative_topic":
+            return m.negative and m.topic == topic
+        return m.troubled
+
+    out = [m.pk for m in reversed(seen) if since <= m.at < decision.at and fits(m)]
+    return sorted(out[:SAMPLE_IDS])
+
+
 def _read(
-    organization_id: int, start: int, detector: detection.Detector, now: datetime
+    organization_id: int,
+    start: int,
+    detector: detection.Detector,
+    now: datetime,
+    seen: deque[_Seen],
 ) -> tuple[int, int, bool, list[detection.AlertDecision]]:
     """Feed messages past ``start`` to the detector: (cursor, read, caught up, decisions)."""
     cursor, read = start, 0
@@ -141,6 +178,8 @@ def _read(
                 not label and sentiment is not None and sentiment <= -0.05
             )
             terms = detection.salient_terms(text)
+            troubled = negative or incident or complaint
+            seen.append(_Seen(pk, at.timestamp(), frozenset(terms), topic, negative, troubled))
             decision = detector.add(at, topic, incident, complaint, negative, terms)
             if decision is not None:
                 decisions.append(decision)
