@@ -409,6 +409,45 @@ def test_the_periodic_job_watches_every_organisation(cast: Any, raised: list[Any
     assert WatchState.objects.filter(last_message_id__gt=0).count() == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_is_read_once_for_every_organisation(cast: Any, raised: list[Any]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    now = datetime.now(UTC).replace(second=30, microsecond=0)
+    _messages(cast.acme, list(_ordinary(now, hours=1)))
+    _messages(cast.globex, list(_ordinary(now, hours=1)))
+    with CaptureQueriesContext(connection) as queries:
+        runs = watch.watch_organizations([cast.acme.pk, cast.globex.pk], now=now)
+    assert runs[cast.acme.pk].read == 60
+    assert runs[cast.globex.pk].read == 60
+    reads = [q for q in queries.captured_queries if 'FROM "listening_message"' in q["sql"]]
+    assert len(reads) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_organisations_failure_does_not_blind_the_others(
+    cast: Any, raised: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC).replace(second=30, microsecond=0)
+    _messages(cast.acme, [*_ordinary(now), *_crisis(now)])
+    _messages(cast.globex, [*_ordinary(now), *_crisis(now)])
+
+    def fail_for_acme(organization: Any, decision: AlertDecision) -> None:
+        if organization.pk == cast.acme.pk:
+            raise RuntimeError("the mail server is down")
+        raised.append(decision)
+
+    monkeypatch.setattr(watch, "raise_alert", fail_for_acme)
+    assert watch.watch_streams.call() == 1
+    assert len(raised) == 1
+    # Acme's cursor did not move: the next run tries its alert again.
+    assert WatchState.objects.get(organization=cast.acme).last_message_id == 0
+    monkeypatch.setattr(watch, "raise_alert", lambda organization, d: raised.append(d))
+    watch.watch_organization(cast.acme.pk, now=now)
+    assert len(raised) == 2
+
+
 def test_the_worker_finds_the_periodic_job() -> None:
     import sys
 
