@@ -448,6 +448,25 @@ def test_one_organisations_failure_does_not_blind_the_others(
     assert len(raised) == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_organisation_reading_its_history_does_not_hold_the_others_back(
+    cast: Any, raised: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(watch, "BATCH", 20)
+    monkeypatch.setattr(watch, "MAX_PER_RUN", 50)
+    now = datetime.now(UTC).replace(second=30, microsecond=0)
+    _messages(cast.globex, list(_ordinary(now, hours=2)))
+    WatchState.objects.create(
+        organization=cast.acme, last_message_id=Message.objects.latest("id").pk
+    )
+    _messages(cast.acme, list(_ordinary(now, hours=1))[:10])
+    runs = watch.watch_organizations([cast.acme.pk, cast.globex.pk], now=now)
+    assert runs[cast.acme.pk].read == 10
+    assert 40 <= runs[cast.globex.pk].read <= 60
+    lagging = WatchState.objects.get(organization=cast.globex).last_message_id
+    assert 0 < lagging < Message.objects.filter(organization=cast.globex).latest("id").pk
+
+
 def test_the_worker_finds_the_periodic_job() -> None:
     import sys
 
