@@ -229,6 +229,12 @@ def test_bad_input_never_crashes() -> None:
     assert detector.skipped >= 4
 
 
+def test_a_word_twice_in_one_message_counts_once() -> None:
+    detector = Detector()
+    detector.add(START, "", False, False, True, ["fire", "fire", "fire"])
+    assert detector.current.n["fire"] == 1
+
+
 def test_salient_terms_leave_out_what_says_nothing() -> None:
     terms = salient_terms("RT @AP: The train is DERAILED near #Spuyten http://t.co/x 42 de la")
     assert terms == ["train", "derailed", "near", "spuyten"]

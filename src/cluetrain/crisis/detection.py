@@ -303,7 +303,8 @@ class Detector:
             terms = terms.split()
         minute = int(seconds // self.t.bucket_seconds)
         if not self._copy(terms, minute):
-            for term in terms[:limit] if len(terms) > limit else terms:
+            # Each word once per message, so a word's count is a count of messages.
+            for term in dict.fromkeys(terms[:limit] if len(terms) > limit else terms):
                 if isinstance(term, str) and term and term[0] != " ":
                     keys.append(term[:80])
         troubled = negative or incident or complaint
