@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cluetrain.crisis import detection, watch
 from cluetrain.crisis.detection import (
@@ -233,6 +235,34 @@ def test_a_word_twice_in_one_message_counts_once() -> None:
     detector = Detector()
     detector.add(START, "", False, False, True, ["fire", "fire", "fire"])
     assert detector.current.n["fire"] == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.floats(allow_nan=True, allow_infinity=True),
+                st.integers(min_value=-(10**12), max_value=10**12),
+                st.datetimes(),
+                st.none(),
+            ),
+            st.text(max_size=40),
+            st.booleans(),
+            st.booleans(),
+            st.booleans(),
+            st.text(max_size=200),
+        ),
+        max_size=60,
+    )
+)
+def test_any_stream_at_all_is_taken_in_and_its_state_survives_json(rows: list[Any]) -> None:
+    detector = Detector(Thresholds(warmup_hours=0, warmup_messages=0, min_count=2))
+    for at, topic, incident, complaint, negative, text in rows:
+        detector.add(at, topic, incident, complaint, negative, salient_terms(text))
+    state = json.loads(json.dumps(to_state(detector)))
+    restored = from_state(state, detector.t)
+    assert to_state(restored) == state
 
 
 def test_salient_terms_leave_out_what_says_nothing() -> None:

@@ -178,7 +178,8 @@ def _seconds(at: float | datetime) -> float | None:
         value = float(at)
     except (TypeError, ValueError):
         return None
-    return value if math.isfinite(value) else None
+    # Beyond any datetime (year 9999 is 2.5e11 s): a broken clock, not a time to count by.
+    return value if math.isfinite(value) and abs(value) <= 1e12 else None
 
 
 def _merge(target: dict[str, int], source: dict[str, int]) -> None:
@@ -361,7 +362,7 @@ class Detector:
 
     def _advance_to(self, minute: int) -> AlertDecision | None:
         assert self.minute is not None
-        closed_at = (self.minute + 1) * self.t.bucket_seconds
+        closed_at = float((self.minute + 1) * self.t.bucket_seconds)
         self._close(self.current, closed_at)
         self.current = _Bucket()
         alert = self._evaluate(float(closed_at))
@@ -422,7 +423,7 @@ class Detector:
         self.base = {k: v * scale for k, v in self.base.items()}
         self.base_negative = {k: v * scale for k, v in self.base_negative.items()}
         self.base_seconds *= scale
-        self.ref = at
+        self.ref = float(at)
         self._prune(1.0)
 
     def _prune(self, weight: float) -> None:
