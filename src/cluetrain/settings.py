@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cluetrain.organizations.context_processors.current_organization",
                 "cluetrain.notifications.context_processors.unread",
+                "cluetrain.crisis.context_processors.open_incidents",
             ],
         },
     },

@@ -34,6 +34,7 @@ urlpatterns = [
     path("settings/service-levels/", include("cluetrain.inbox.settings_urls")),
     path("", include("cluetrain.inbox.availability_urls")),
     path("academy/", core_views.coming, {"area": "Academy"}, name="academy"),
-    path("crisis/", core_views.coming, {"area": "Crisis"}, name="crisis"),
+    path("crisis/", include("cluetrain.crisis.urls")),
+    path("", include("cluetrain.crisis.public_urls")),
     path("insights/", core_views.coming, {"area": "Insights"}, name="insights"),
 ]

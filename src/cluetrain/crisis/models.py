@@ -56,14 +56,10 @@ class Runbook(models.Model):
     # Templates: [{"name": ..., "text": ...}]; text may use {title}, {summary}, {organization}.
     update_templates = models.JSONField(default=list, blank=True)
     holding_statements = models.JSONField(default=list, blank=True)
-    # While an incident is open every status update goes through the guideline check; these
-    # say whether a "review" finding may still be published by a responder (a "block" never).
+    # Status updates pass the guideline check and the review policy like any post; this says,
+    # for the people on call, what was agreed on top (who reviews at night, what needs legal).
     review_rules = models.TextField(
         blank=True, help_text="What reviewers and responders agreed for incidents, in words."
-    )
-    allow_review_findings = models.BooleanField(
-        default=False,
-        help_text="Let responders publish updates with review-level findings (blocks always stop).",
     )
     alert_emails = models.BooleanField(default=True)
     slack_webhook_url = models.CharField(max_length=500, blank=True)
@@ -227,9 +223,8 @@ class StatusUpdate(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField()
-    post = models.ForeignKey(
-        "publishing.Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    # One post per voice it went out through (each threaded under that voice's last update).
+    posts = models.ManyToManyField("publishing.Post", blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

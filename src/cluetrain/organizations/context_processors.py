@@ -12,7 +12,7 @@ NAVIGATION = [
     ("reviews", "Reviews", "reviews:queue", "r"),
     ("inbox", "Inbox", "inbox:index", "i"),
     ("academy", "Academy", "academy", "a"),
-    ("crisis", "Crisis", "crisis", "c"),
+    ("crisis", "Crisis", "crisis:index", "c"),
     ("insights", "Insights", "insights", "n"),
     ("people", "People", "organizations:people", "e"),
     ("settings", "Settings", "organizations:settings", "s"),

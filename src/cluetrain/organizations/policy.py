@@ -133,11 +133,17 @@ def can_post_as(person: Person | None, voice: Voice) -> bool:
         return voice.owner_id == person.pk and is_member(person, voice.organization)
     if not is_member(person, voice.organization):
         return False
-    return voice.access.filter(person=person).exists()
+    if voice.access.filter(person=person).exists():
+        return True
+    # During an incident the runbook's responders may also speak through its official voices.
+    from cluetrain.crisis.rights import may_use
+
+    return may_use(person, voice)
 
 
 def postable_voices(person: Person, organization: Organization) -> QuerySet[Voice]:
     """The voices ``person`` may post through in ``organization``: ``can_post_as`` as a query."""
+    from cluetrain.crisis.rights import incident_voices
     from cluetrain.voices.models import Voice, VoiceKind
 
     if not is_member(person, organization):
@@ -147,6 +153,7 @@ def postable_voices(person: Person, organization: Organization) -> QuerySet[Voic
         .filter(
             Q(kind=VoiceKind.PERSONAL, owner=person)
             | Q(kind=VoiceKind.OFFICIAL, access__person=person)
+            | Q(pk__in=incident_voices(person, organization).values("pk"))
         )
         .distinct()
         .order_by("kind", "name")

@@ -93,6 +93,7 @@ def reclaim_stale(now: datetime | None = None) -> int:
                 pk=pk, status=PostStatus.PUBLISHING, claim_token=token, claimed_until__lt=now
             ).update(status=PostStatus.SCHEDULED, claim_token="", claimed_until=None):
                 count += 1
+                _hold_for_incident(None, pk)
                 PostEvent.objects.create(
                     post_id=post_id,
                     delivery_id=pk,
@@ -102,6 +103,14 @@ def reclaim_stale(now: datetime | None = None) -> int:
     if count:
         logger.warning("put back %d delivery(ies) whose worker stopped", count)
     return count
+
+
+def _hold_for_incident(organization_id: int | None, pk: int) -> None:
+    from cluetrain.crisis.pausing import hold
+
+    if organization_id is None:
+        organization_id = Delivery.objects.values_list("organization_id", flat=True).get(pk=pk)
+    hold(organization_id, [pk])
 
 
 def _load(pk: int) -> Delivery | None:
@@ -220,8 +229,11 @@ def _later(delivery: Delivery, token: str, seconds: float, message: str, *, atte
     if not attempt:
         changes["attempts"] = F("attempts") - 1
     with transaction.atomic():
-        if _mine(delivery, token).update(**changes) and attempt:
-            delivery_event(delivery, "retrying", message)
+        if _mine(delivery, token).update(**changes):
+            if attempt:
+                delivery_event(delivery, "retrying", message)
+            # A retry during an incident that covers it waits for people to decide.
+            _hold_for_incident(delivery.organization_id, delivery.pk)
 
 
 def _needs_reconnect(delivery: Delivery, token: str, message: str) -> None:

@@ -412,6 +412,8 @@ def _schedule(person: Person, post: Post, due: dict[int, datetime], note: str = 
     post.save(update_fields=["scheduled_at", "updated_at"])
     # Said back to the person by whatever asked (a DST adjustment, for instance).
     post.schedule_note = note
+    if status == PostStatus.SCHEDULED:
+        _hold_for_incident(post)
     refresh_status(post)
     when = "now" if post.scheduled_at <= timezone.now() + timedelta(seconds=5) else "for later"
     if reason:
@@ -426,6 +428,13 @@ def _schedule(person: Person, post: Post, due: dict[int, datetime], note: str = 
         record_event(post, "scheduled", f"Scheduled {when}. {note}".strip(), actor=person)
 
 
+def _hold_for_incident(post: Post) -> None:
+    """Crisis mode: what becomes due while an incident covers it is paused at once."""
+    from cluetrain.crisis.pausing import hold_post
+
+    hold_post(post)
+
+
 def release_reviewed(post: Post, reviewer: Person) -> int:
     """A reviewer approved the post: it goes out at its planned time (now if that has passed)."""
     now = timezone.now()
@@ -436,6 +445,7 @@ def release_reviewed(post: Post, reviewer: Person) -> int:
             delivery.due_at = max(delivery.due_at or now, now)
         Delivery.objects.bulk_update(waiting, ["status", "due_at"])
         if waiting:
+            _hold_for_incident(post)
             post.scheduled_at = min(d.due_at for d in waiting if d.due_at)
             post.save(update_fields=["scheduled_at", "updated_at"])
             refresh_status(post)
@@ -549,6 +559,7 @@ def do_retry(person: Person, post: Post) -> int:
             status=PostStatus.SCHEDULED, due_at=timezone.now(), error="", error_code="", attempts=0
         )
         if count:
+            _hold_for_incident(post)
             refresh_status(post)
             record_event(post, "retried", f"{count} to try again.", actor=person)
     return count
