@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -264,7 +265,8 @@ def test_ending_proposes_a_plan_and_resumes_nothing_by_itself(cast: Cast) -> Non
     assert services.do_resume_by_plan(cast.director, incident) == 2
     assert status_of(soon) == status_of(later) == PostStatus.SCHEDULED
     due = Delivery.objects.get(post=later).due_at
-    assert due is not None and due > timezone.now() + timedelta(hours=23)
+    assert due is not None
+    assert due > timezone.now() + timedelta(hours=23)
     with pytest.raises(ServiceError):
         services.do_end_incident(cast.director, incident)
 
@@ -276,7 +278,7 @@ def test_a_plan_spreads_one_voices_overdue_posts_apart(cast: Cast) -> None:
     services.do_end_incident(cast.director, incident)
     times = sorted(line.at for line in pausing.resume_plan(incident))
     assert len(times) == len(posts)
-    assert all(b - a == pausing.PLAN_SPACING for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a == pausing.PLAN_SPACING for a, b in itertools.pairwise(times))
 
 
 def test_resume_reschedule_and_cancel_one_by_one(cast: Cast) -> None:

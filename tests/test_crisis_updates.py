@@ -137,7 +137,8 @@ def test_updates_are_threaded_per_voice_and_on_the_public_feed(cast: Cast) -> No
     client = Client()
     page = client.get(f"/status/{incident.feed_token}/")
     assert page.status_code == 200
-    assert b"Trains move again." in page.content and b"We are on it." in page.content
+    assert b"Trains move again." in page.content
+    assert b"We are on it." in page.content
     feed = client.get(f"/status/{incident.feed_token}.atom")
     assert feed["Content-Type"].startswith("application/atom+xml")
     parsed = feedparser.parse(feed.content)

@@ -72,6 +72,10 @@ def in_flight(status: str, called_at: datetime | None, claimed_until: datetime |
     return called_at + lease >= claimed_until - _STAMP_TOLERANCE
 
 
+# (pk, post_id, status, due_at, called_at, claimed_until) of a delivery about to be paused.
+_Row = tuple[int, int, str, datetime | None, datetime | None, datetime | None]
+
+
 @dataclass(frozen=True)
 class Paused:
     paused: int
@@ -99,9 +103,8 @@ def pause(incident: Incident, deliveries: QuerySet[Delivery], *, actor: Person |
     # A delivery a person already let go (resumed or rescheduled) stays their decision.
     rows = [row for row in rows if row[0] not in decided]
     PausedDelivery.objects.filter(incident=incident, delivery_id__in=[r[0] for r in rows]).delete()
-    Row = tuple[int, int, str, datetime | None, datetime | None, datetime | None]
-    stopped: list[Row] = []
-    sent: list[Row] = []
+    stopped: list[_Row] = []
+    sent: list[_Row] = []
     for row in rows:
         (sent if in_flight(row[2], row[4], row[5]) else stopped).append(row)
     if stopped:

@@ -105,7 +105,11 @@ def declare(request: MemberRequest) -> HttpResponse:
             + " and will post updates here.",
             "alert": alert.pk,
         }
-    form = DeclareForm(request.POST or None, initial=initial, organization=organization)
+    form = DeclareForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        organization=organization,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             incident, paused = services.do_declare_incident(
@@ -226,7 +230,11 @@ def edit(request: MemberRequest, incident_id: int) -> HttpResponse:
         "voices": list(item.voices.all()),
         "networks": item.networks,
     }
-    form = DeclareForm(request.POST or None, initial=initial, organization=item.organization)
+    form = DeclareForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        organization=item.organization,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.do_update_incident(request.user, item, _declaration(form))
@@ -299,7 +307,10 @@ def runbook(request: MemberRequest) -> HttpResponse:
         "teams_webhook_url": book.teams_webhook_url,
     }
     form = RunbookForm(
-        request.POST or None, initial=initial, organization=organization, people=people
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        organization=organization,
+        people=people,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
