@@ -503,6 +503,53 @@ def test_an_organisation_reading_its_history_does_not_hold_the_others_back(
     assert 0 < lagging < Message.objects.filter(organization=cast.globex).latest("id").pk
 
 
+@pytest.mark.django_db(transaction=True)
+def test_real_crisis_tweets_taken_in_as_listeners_do_raise_an_alert(
+    cast: Any, raised: list[Any]
+) -> None:
+    import csv
+
+    from cluetrain.listening.heard import Heard
+    from cluetrain.triage.pipeline import take_in
+    from tests.support.data import real_data
+
+    def read(relative: str, column: str, **where: str) -> list[str]:
+        with open(real_data(relative), encoding="utf-8", newline="") as f:
+            rows = [r for r in csv.DictReader(f) if all(r[k] == v for k, v in where.items())]
+        return [r[column] for r in rows]
+
+    customers = read("airline/Tweets.csv", "text")[:110]
+    crisis = read(
+        "crisislex/crisislex_t26_labeled.csv",
+        "Tweet Text",
+        event="2013_Boston_bombings",
+        Informativeness="Related and informative",
+    )[:60]
+    now = datetime.now(UTC).replace(second=30, microsecond=0)
+    timed = [(now - timedelta(minutes=120 - i), text) for i, text in enumerate(customers)]
+    timed += [
+        (now - timedelta(minutes=9) + timedelta(seconds=7 * i), t) for i, t in enumerate(crisis)
+    ]
+    heard = [
+        Heard(
+            network="bluesky",
+            external_id=f"at://did:plc:c{i}/app.bsky.feed.post/{i}",
+            author_id=f"did:plc:c{i}",
+            author_handle=f"c{i}.test",
+            author_name=f"C {i}",
+            text=text,
+            created_at=at,
+        )
+        for i, (at, text) in enumerate(timed)
+    ]
+    for i in range(0, len(heard), 50):
+        take_in(cast.acme, heard[i : i + 50])
+    run = watch.watch_organization(cast.acme.pk, now=now)
+    assert run.read == len(heard)
+    assert len(raised) == 1, [d.headline for d in raised]
+    assert raised[0].headline.startswith("possible incident: ")
+
+
 def test_the_worker_finds_the_periodic_job() -> None:
     import sys
 
