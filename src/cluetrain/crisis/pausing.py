@@ -117,10 +117,11 @@ def pause(incident: Incident, deliveries: QuerySet[Delivery], *, actor: Person |
                 incident=incident,
                 delivery_id=pk,
                 status=PauseStatus.PAUSED,
-                was_status=PostStatus.SCHEDULED,
+                # "publishing" here: a worker had claimed it and was about to send it.
+                was_status=status,
                 was_due_at=due_at,
             )
-            for pk, _, _, due_at, _, _ in stopped
+            for pk, _, status, due_at, _, _ in stopped
         ]
         + [
             PausedDelivery(
