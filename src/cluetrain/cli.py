@@ -24,6 +24,7 @@ PRODUCT_VERBS: dict[str, str] = {
     "listen": "listen to the organisations' sources (Bluesky, Mastodon, feeds)",
     "import": "import past messages from CSV or JSONL (also Kaggle's Customer Support on Twitter)",
     "triage": "classify messages from stdin (JSONL) without a database",
+    "incident": "declare, update, end and list incidents (crisis mode)",
 }
 
 
