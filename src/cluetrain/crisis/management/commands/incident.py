@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
 
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.crisis import scope, services, updates
@@ -123,7 +124,7 @@ class Command(BaseCommand):
 
     def _list(self, options: dict[str, Any]) -> None:
         organization = self._organization(options["org"])
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": i.pk,
                 "title": i.title,
@@ -131,9 +132,11 @@ class Command(BaseCommand):
                 "status": i.status,
                 "declared_at": i.declared_at.isoformat(),
                 "ended_at": i.ended_at.isoformat() if i.ended_at else None,
-                "paused": i.paused.count(),
+                "paused": i.paused_count,
             }
-            for i in Incident.objects.filter(organization=organization)
+            for i in Incident.objects.filter(organization=organization).annotate(
+                paused_count=Count("paused")
+            )
         ]
         if options["json"]:
             self.stdout.write(json.dumps(rows, ensure_ascii=False))
