@@ -168,3 +168,28 @@ def test_the_report_counts_messages_responses_and_pauses_as_csv_and_html(cast: C
     assert "cancelled" in verbs
     # A cell starting with "=" is not run by a spreadsheet.
     assert all(not cell.startswith("=") for row in rows for cell in row)
+
+
+def test_the_incident_page_asks_the_same_number_of_queries_for_2_or_12_paused_posts(
+    cast: Cast,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    voice = official(cast, "@acme.count")
+    for i in range(2):
+        schedule(cast, voice, f"Offer {i}")
+    incident, _ = services.do_declare_incident(cast.operations, cast.acme, Declaration(title="A"))
+    client = cast.client(cast.operations)
+    client.get(f"/crisis/incidents/{incident.pk}/")  # warm the per-process caches
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/crisis/incidents/{incident.pk}/")
+    services.do_end_incident(cast.operations, incident)
+    for i in range(10):
+        schedule(cast, voice, f"More {i}")
+    second, _ = services.do_declare_incident(cast.operations, cast.acme, Declaration(title="B"))
+    assert second.paused.count() == 10
+    client.get(f"/crisis/incidents/{second.pk}/")
+    with CaptureQueriesContext(connection) as many:
+        client.get(f"/crisis/incidents/{second.pk}/")
+    assert len(many) == len(few)

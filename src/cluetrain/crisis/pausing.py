@@ -259,7 +259,7 @@ def resume_plan(incident: Incident, *, now: datetime | None = None) -> list[Plan
     next_free: dict[int, datetime] = {}
     plan = []
     for item in pauses:
-        due = item.was_due_at
+        due = item.delivery.due_at or item.was_due_at
         if due is not None and due > now + PLAN_START:
             plan.append(Planned(item, due, moved=False))
             continue
@@ -301,7 +301,8 @@ def decide(
             item.status = PauseStatus.CANCELLED
             verb, message = "cancelled", "Cancelled after the incident paused it."
         else:
-            at = max(at or item.was_due_at or now, now)
+            # The calendar may have moved a paused post: its current time is the one meant.
+            at = max(at or delivery.due_at or item.was_due_at or now, now)
             count = Delivery.objects.filter(pk=delivery.pk, status=PostStatus.PAUSED).update(
                 status=PostStatus.SCHEDULED, due_at=at
             )
