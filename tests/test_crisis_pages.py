@@ -193,3 +193,21 @@ def test_the_incident_page_asks_the_same_number_of_queries_for_2_or_12_paused_po
     with CaptureQueriesContext(connection) as many:
         client.get(f"/crisis/incidents/{second.pk}/")
     assert len(many) == len(few)
+
+
+def test_the_timeline_refreshes_by_itself_and_paused_posts_are_struck_through_on_the_calendar(
+    cast: Cast,
+) -> None:
+    incident = incident_with_a_pause(cast)
+    client = cast.client(cast.operations)
+    page = client.get(f"/crisis/incidents/{incident.pk}/")
+    assert f'hx-get="/crisis/incidents/{incident.pk}/timeline"'.encode() in page.content
+    services.do_raise_alert(cast.acme, kind="volume", headline="More <b>delays</b>")
+    fragment = client.get(f"/crisis/incidents/{incident.pk}/timeline")
+    assert b"More &lt;b&gt;delays&lt;/b&gt;" in fragment.content
+    assert b"<html" not in fragment.content
+    calendar = cast.client(cast.mentor).get("/publish/calendar/")
+    assert b"calendar-item status-paused" in calendar.content
+    services.do_end_incident(cast.operations, incident)
+    ended = client.get(f"/crisis/incidents/{incident.pk}/")
+    assert b"every 15s" not in ended.content

@@ -12,6 +12,7 @@ urlpatterns = [
     path("runbook/", views.runbook, name="runbook"),
     path("incidents/<int:incident_id>/", views.incident, name="incident"),
     path("incidents/<int:incident_id>/edit/", views.edit, name="edit"),
+    path("incidents/<int:incident_id>/timeline", views.incident_timeline, name="timeline"),
     path("incidents/<int:incident_id>/updates", views.post_update, name="post_update"),
     path("incidents/<int:incident_id>/paused", views.decide, name="decide"),
     path("incidents/<int:incident_id>/end", views.end, name="end"),

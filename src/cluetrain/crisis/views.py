@@ -160,6 +160,15 @@ def incident(request: MemberRequest, incident_id: int) -> HttpResponse:
     )
 
 
+@member_required
+def incident_timeline(request: MemberRequest, incident_id: int) -> HttpResponse:
+    """The timeline alone, for the incident page to refresh while the incident is open."""
+    item = _incident(request, incident_id)
+    return render(
+        request, "crisis/_timeline.html", {"timeline": item.timeline.select_related("actor")}
+    )
+
+
 @require_POST
 @member_required
 def post_update(request: MemberRequest, incident_id: int) -> HttpResponse:
