@@ -17,7 +17,9 @@ Deliveries that become due *during* an incident (scheduled, approved, retried or
 after a worker died) pass through ``hold``, in the transaction that makes them due. Declaring
 and ``hold`` agree through a lock on the organisation row (PostgreSQL): the declaration takes
 ``FOR NO KEY UPDATE`` on it, ``hold`` ``FOR SHARE``, so a schedule either commits before the
-declaration looks at the outbox or sees the incident once it is committed.
+declaration looks at the outbox or sees the incident once it is committed. Publishing takes its
+``FOR SHARE`` before it locks any delivery (``_incident_guard`` in publishing), so every
+transaction locks the organisation before deliveries and none can deadlock with a declaration.
 """
 
 from __future__ import annotations

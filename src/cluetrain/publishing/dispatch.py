@@ -83,17 +83,18 @@ def reclaim_stale(now: datetime | None = None) -> int:
     now = now or timezone.now()
     stale = list(
         Delivery.objects.filter(status=PostStatus.PUBLISHING, claimed_until__lt=now).values_list(
-            "pk", "post_id", "claim_token"
+            "pk", "post_id", "claim_token", "organization_id"
         )[:1000]
     )
     count = 0
-    for pk, post_id, token in stale:
+    for pk, post_id, token, organization_id in stale:
         with transaction.atomic():
+            _incident_guard(organization_id)
             if Delivery.objects.filter(
                 pk=pk, status=PostStatus.PUBLISHING, claim_token=token, claimed_until__lt=now
             ).update(status=PostStatus.SCHEDULED, claim_token="", claimed_until=None):
                 count += 1
-                _hold_for_incident(None, pk)
+                _hold_for_incident(organization_id, pk)
                 PostEvent.objects.create(
                     post_id=post_id,
                     delivery_id=pk,
@@ -105,11 +106,17 @@ def reclaim_stale(now: datetime | None = None) -> int:
     return count
 
 
-def _hold_for_incident(organization_id: int | None, pk: int) -> None:
+def _incident_guard(organization_id: int) -> None:
+    # Taken before any delivery row, so that this transaction and a declaration lock in the
+    # same order (organisation, then deliveries) and cannot deadlock; see crisis.pausing.
+    from cluetrain.crisis.pausing import lock_organization
+
+    lock_organization(organization_id, exclusive=False)
+
+
+def _hold_for_incident(organization_id: int, pk: int) -> None:
     from cluetrain.crisis.pausing import hold
 
-    if organization_id is None:
-        organization_id = Delivery.objects.values_list("organization_id", flat=True).get(pk=pk)
     hold(organization_id, [pk])
 
 
@@ -229,6 +236,7 @@ def _later(delivery: Delivery, token: str, seconds: float, message: str, *, atte
     if not attempt:
         changes["attempts"] = F("attempts") - 1
     with transaction.atomic():
+        _incident_guard(delivery.organization_id)
         if _mine(delivery, token).update(**changes):
             if attempt:
                 delivery_event(delivery, "retrying", message)

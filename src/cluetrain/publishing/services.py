@@ -361,6 +361,7 @@ def do_update_post(person: Person, post: Post, draft: Draft, schedule: Schedule)
     due, note = _due_times(checked.voices, schedule) if schedule.when != When.DRAFT else ({}, "")
     scheduling.zone(schedule.time_zone)
     with transaction.atomic():
+        _incident_guard(post)
         post = Post.objects.select_for_update().get(pk=post.pk)
         deliveries = {d.voice_id: d for d in post.deliveries.select_for_update()}
         if any(d.status not in CHANGEABLE for d in deliveries.values()):
@@ -428,6 +429,13 @@ def _schedule(person: Person, post: Post, due: dict[int, datetime], note: str = 
         record_event(post, "scheduled", f"Scheduled {when}. {note}".strip(), actor=person)
 
 
+def _incident_guard(post: Post) -> None:
+    """Crisis mode: lock in the order a declaration does (organisation first; no deadlock)."""
+    from cluetrain.crisis.pausing import lock_organization
+
+    lock_organization(post.organization_id, exclusive=False)
+
+
 def _hold_for_incident(post: Post) -> None:
     """Crisis mode: what becomes due while an incident covers it is paused at once."""
     from cluetrain.crisis.pausing import hold_post
@@ -481,6 +489,7 @@ def do_schedule(person: Person, post: Post, schedule: Schedule) -> Post:
     if schedule.when == When.DRAFT:
         raise ServiceError("Choose when to publish.", code="when")
     with transaction.atomic():
+        _incident_guard(post)
         post = Post.objects.select_for_update().get(pk=post.pk)
         deliveries = list(post.deliveries.select_related("voice", "voice__owner"))
         if any(d.status not in (PostStatus.DRAFT, PostStatus.SCHEDULED) for d in deliveries):
