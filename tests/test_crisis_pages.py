@@ -211,3 +211,12 @@ def test_the_timeline_refreshes_by_itself_and_paused_posts_are_struck_through_on
     services.do_end_incident(cast.operations, incident)
     ended = client.get(f"/crisis/incidents/{incident.pk}/")
     assert b"every 15s" not in ended.content
+
+
+def test_the_admin_shows_incidents_and_alerts_read_only(cast: Cast) -> None:
+    incident = incident_with_a_pause(cast)
+    client = cast.client(cast.admin)
+    assert client.get("/admin/crisis/incident/").status_code == 200
+    assert client.get(f"/admin/crisis/incident/{incident.pk}/change/").status_code == 200
+    assert client.get("/admin/crisis/incident/add/").status_code == 403
+    assert client.get("/admin/crisis/alert/").status_code == 200
