@@ -24,13 +24,17 @@ def paged_runbook(cast: Cast, **fields: object) -> Runbook:
 
 
 def raise_one(cast: Cast) -> Alert:
-    return services.do_raise_alert(
-        cast.acme,
-        kind="volume",
-        headline="possible incident: 'delayed' +640 % in 10 minutes, 72 % negative",
-        topic="delayed",
-        evidence={"window": 600, "count": 74, "baseline": 10},
-    )
+    from django.test import TestCase
+
+    # Paging waits for the commit; the test's own transaction never commits, so run it here.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.do_raise_alert(
+            cast.acme,
+            kind="volume",
+            headline="possible incident: 'delayed' +640 % in 10 minutes, 72 % negative",
+            topic="delayed",
+            evidence={"window": 600, "count": 74, "baseline": 10},
+        )
 
 
 def test_an_alert_reaches_the_app_the_mailbox_and_a_slack_webhook(
@@ -131,6 +135,52 @@ def test_declaring_from_an_alert_links_them(cast: Cast) -> None:
     assert alert.incident_id == incident.pk
 
 
+def test_an_alert_rolled_back_pages_nobody(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import transaction
+
+    def watch_fails_after_raising() -> None:
+        with transaction.atomic():
+            services.do_raise_alert(cast.acme, kind="volume", headline="Surge")
+            raise RuntimeError("the watch failed after raising it")
+
+    paged_runbook(cast)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        watch_fails_after_raising()
+    assert callbacks == []
+    assert not Alert.objects.exists()
+    assert not Notification.objects.filter(kind="crisis").exists()
+
+
+def test_declaring_pages_the_paged_people_and_the_responders(
+    cast: Cast, httpserver: HTTPServer, settings: Any
+) -> None:
+    from django.test import TestCase
+
+    settings.ALLOW_PRIVATE_URLS = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    httpserver.expect_request("/slack", method="POST").respond_with_data("ok")
+    book = paged_runbook(cast, slack_webhook_url=httpserver.url_for("/slack"))
+    book.responders.set([cast.mentor])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        incident, _ = services.do_declare_incident(
+            cast.operations, cast.acme, Declaration(title="Flood at Central")
+        )
+    titles = set(Notification.objects.filter(kind="crisis").values_list("person_id", "title"))
+    assert titles == {
+        (person.pk, "Incident declared: Flood at Central")
+        for person in (cast.director, cast.operations, cast.mentor)
+    }
+    assert len(mail.outbox) == 3
+    assert "Flood at Central" in json.loads(httpserver.log[0][0].get_data())["text"]
+    paged = TimelineEvent.objects.get(incident=incident, verb="paged")
+    assert paged.data["delivered"]["slack"] == {"ok": True}
+
+
 def test_an_alert_needs_a_kind_and_a_headline(cast: Cast) -> None:
     from cluetrain.core.errors import ServiceError
 
@@ -145,6 +195,7 @@ def test_the_alert_list_offers_declare_and_escapes_headlines(cast: Cast) -> None
     alert = services.do_raise_alert(
         cast.acme, kind="volume", headline="<script>alert(1)</script> surge"
     )
+    assert alert.delivered == {}  # paged after the commit, which this test never reaches
     page = cast.client(cast.operations).get("/crisis/alerts/")
     assert page.status_code == 200
     assert b"<script>alert(1)" not in page.content

@@ -149,7 +149,7 @@ def do_declare_incident(
             paused=paused.paused,
             sent_before=paused.sent_before,
         )
-        transaction.on_commit(lambda: page_declared(incident, person))
+        transaction.on_commit(lambda: page_declared(incident, person), robust=True)
     return incident, paused
 
 
@@ -283,8 +283,8 @@ def do_raise_alert(
 ) -> Alert:
     """Store an alert, put it on the open incident's timeline, and page the runbook's people.
 
-    Paging (in-app, e-mail, Slack or Teams) happens after commit and never raises: each
-    channel's result is kept in ``alert.delivered``.
+    Paging (in-app, e-mail, Slack or Teams) happens once the caller's transaction commits and
+    never raises: each channel's result is kept in ``alert.delivered``.
     """
     kind, headline, topic = kind.strip()[:30], " ".join(headline.split())[:300], topic[:60]
     if not kind or not headline:
@@ -299,7 +299,9 @@ def do_raise_alert(
         )
         for incident in open_incidents(organization):
             timeline.add(incident, "alert", headline, alert=alert.pk, kind=kind, topic=topic)
-    deliver_alert(alert)
+        # Paged once the alert is stored for good: no network call inside the caller's
+        # transaction (the watch's cursor moves in it), and no page for an alert rolled back.
+        transaction.on_commit(lambda: deliver_alert(alert), robust=True)
     return alert
 
 
