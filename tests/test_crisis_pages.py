@@ -220,3 +220,9 @@ def test_the_admin_shows_incidents_and_alerts_read_only(cast: Cast) -> None:
     assert client.get(f"/admin/crisis/incident/{incident.pk}/change/").status_code == 200
     assert client.get("/admin/crisis/incident/add/").status_code == 403
     assert client.get("/admin/crisis/alert/").status_code == 200
+
+
+def test_the_runbook_is_one_click_from_settings(cast: Cast) -> None:
+    page = cast.client(cast.member).get("/settings/")
+    assert b'href="/crisis/runbook/"' in page.content
+    assert cast.client(cast.member).get("/crisis/runbook/").status_code == 200
