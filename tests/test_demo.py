@@ -60,3 +60,23 @@ def test_the_agency_consultant_serves_two_organisations(db: None) -> None:
     load_demo()
     aisha = Person.objects.get(email="aisha@acme-rail.example")
     assert aisha.memberships.count() == 2
+
+
+def test_the_demo_has_a_runbook_and_an_alert_to_declare_from(db: None) -> None:
+    from cluetrain.crisis.models import Alert, Runbook
+
+    organization = load_demo()
+    runbook = Runbook.objects.get(organization=organization)
+    assert {p.email for p in runbook.responders.all()} == {
+        "olu@acme-rail.example",
+        "grace@acme-rail.example",
+    }
+    assert sorted(v.handle for v in runbook.official_voices.all()) == [
+        "@acmerail",
+        "@acmerail.operations",
+    ]
+    assert runbook.paused_categories == ["marketing", "announcement"]
+    [alert] = Alert.objects.filter(organization=organization, status="open")
+    assert alert.evidence["message_ids"]  # the messages about Central behind it
+    load_demo()
+    assert Alert.objects.filter(organization=organization).count() == 1

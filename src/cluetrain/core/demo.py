@@ -199,7 +199,71 @@ def load_demo() -> Organization:
     _news_feed_and_a_review(organization, departments["Marketing"], people)
     _second_client(people["aisha"])
     demo_inbox.load(organization)
+    _runbook(organization, people)
     return organization
+
+
+UPDATE_TEMPLATES = [
+    {
+        "name": "Disruption",
+        "text": "{title}: {summary} We will update you here every 30 minutes. {status_page}",
+    },
+    {
+        "name": "Service restored",
+        "text": "Trains are running again after {title}. Thank you for your patience. "
+        "Delay Repay claims: acme-rail.example/delay-repay",
+    },
+]
+HOLDING_STATEMENTS = [
+    {
+        "name": "We know",
+        "text": "We know about the problem on our network and are working on it. "
+        "Next update within 30 minutes. {status_page}",
+    },
+]
+
+
+def _runbook(organization: Organization, people: dict[str, Person]) -> None:
+    """Acme Rail's runbook, prepared in calm times, and this morning's alert from the stream
+    (customers stuck outside Central), so the demo shows "Declare incident" at work."""
+    from cluetrain.crisis.models import Alert
+    from cluetrain.crisis.runbooks import RunbookFields, do_save_runbook
+    from cluetrain.crisis.services import do_raise_alert
+    from cluetrain.listening.models import Message
+
+    voices = list(
+        Voice.objects.filter(
+            organization=organization, handle__in=["@acmerail", "@acmerail.operations"]
+        )
+    )
+    do_save_runbook(
+        people["dana"],
+        organization,
+        RunbookFields(
+            paged_people=[people[key].pk for key in ("dana", "olu", "carla")],
+            responders=[people[key].pk for key in ("olu", "grace")],
+            official_voices=voices,
+            paused_categories=[Category.MARKETING, Category.ANNOUNCEMENT],
+            update_templates=UPDATE_TEMPLATES,
+            holding_statements=HOLDING_STATEMENTS,
+            review_rules="During an incident operations updates go out without review; "
+            "anything about causes or compensation is checked by Dana first.",
+        ),
+    )
+    if Alert.objects.filter(organization=organization).exists():
+        return
+    behind = list(
+        Message.objects.filter(organization=organization, text__icontains="Central")
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:20]
+    )
+    do_raise_alert(
+        organization,
+        kind="term",
+        headline="possible incident: 'central' +700 % in 10 minutes, 80 % negative",
+        topic="delay",
+        evidence={"window_minutes": 10, "messages": len(behind), "message_ids": behind},
+    )
 
 
 DEMO_RULES = r"""
