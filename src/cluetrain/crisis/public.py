@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from cluetrain.crisis.models import Incident
 from cluetrain.crisis.updates import public_updates
 from cluetrain.networks.feed import render as feed
-from cluetrain.publishing.public import _info, _respond
+from cluetrain.publishing.public import feed_info, feed_response
 
 
 @require_GET
@@ -33,7 +33,7 @@ def atom(request: HttpRequest, token: str) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.select_related("organization"), feed_token=token)
     organization = incident.organization
     path = reverse("crisis_public:feed", args=[token])
-    info = _info(
+    info = feed_info(
         organization,
         f"{organization.name}: {incident.title}",
         path,
@@ -52,4 +52,4 @@ def atom(request: HttpRequest, token: str) -> HttpResponse:
         )
         for update in public_updates(incident)
     ]
-    return _respond(request, "atom", info, entries)
+    return feed_response(request, "atom", info, entries)

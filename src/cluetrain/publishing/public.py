@@ -80,7 +80,14 @@ def _entry(delivery: Delivery, key: str) -> render.FeedEntry:
     )
 
 
-def _info(organization: Organization, title: str, path: str, subtitle: str = "") -> render.FeedInfo:
+def feed_info(
+    organization: Organization, title: str, path: str, subtitle: str = ""
+) -> render.FeedInfo:
+    """The head of a public feed of ``organization`` served at ``path``.
+
+    Shared by the organisation's feeds (voices, departments, the organisation) and the
+    incident status pages' Atom feeds, so that every public feed is identified alike.
+    """
     authority = urlsplit(settings.BASE_URL).hostname or "localhost"
     # The organisation's first day in Cluetrain: the tag stays the same for the feed's life.
     day: date = organization.created_at.date()
@@ -94,9 +101,14 @@ def _info(organization: Organization, title: str, path: str, subtitle: str = "")
     )
 
 
-def _respond(
+def feed_response(
     request: HttpRequest, kind: str, info: render.FeedInfo, entries: list[render.FeedEntry]
 ) -> HttpResponse:
+    """The feed as an ``atom`` or ``rss`` response, with an ETag and caching headers.
+
+    Shared by the organisation's feeds and the incident status pages' Atom feeds; a reader
+    asking again with the same ETag gets 304 Not Modified.
+    """
     content_type, make = FORMATS[kind]
     body = make(info, entries)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -120,8 +132,10 @@ def voice_feed(request: HttpRequest, org: str, voice_id: int, kind: str) -> Http
     )
     deliveries = _published(Delivery.objects.filter(voice=voice))[:FEED_SIZE]
     path = reverse("public:voice_feed", args=[org, voice_id, kind])
-    info = _info(organization, voice.name, path, f"{voice.name} on {voice.get_network_display()}")
-    return _respond(request, kind, info, [_entry(d, d.key) for d in deliveries])
+    info = feed_info(
+        organization, voice.name, path, f"{voice.name} on {voice.get_network_display()}"
+    )
+    return feed_response(request, kind, info, [_entry(d, d.key) for d in deliveries])
 
 
 def _official(queryset: QuerySet[Delivery]) -> list[render.FeedEntry]:
@@ -144,8 +158,10 @@ def department_feed(request: HttpRequest, org: str, department: str, kind: str) 
     organization = get_object_or_404(Organization, slug=org)
     dept = get_object_or_404(Department, organization=organization, slug=department)
     path = reverse("public:department_feed", args=[org, department, kind])
-    info = _info(organization, f"{organization.name} {dept.name}", path)
-    return _respond(request, kind, info, _official(Delivery.objects.filter(voice__department=dept)))
+    info = feed_info(organization, f"{organization.name} {dept.name}", path)
+    return feed_response(
+        request, kind, info, _official(Delivery.objects.filter(voice__department=dept))
+    )
 
 
 @require_GET
@@ -153,7 +169,7 @@ def organization_feed(request: HttpRequest, org: str, kind: str) -> HttpResponse
     """What the organisation's official voices published."""
     organization = get_object_or_404(Organization, slug=org)
     path = reverse("public:organization_feed", args=[org, kind])
-    info = _info(organization, organization.name, path)
-    return _respond(
+    info = feed_info(organization, organization.name, path)
+    return feed_response(
         request, kind, info, _official(Delivery.objects.filter(organization=organization))
     )
