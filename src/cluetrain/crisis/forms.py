@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.html import format_html
 
-from cluetrain.crisis.models import Severity
+from cluetrain.crisis.models import CHANNELS, Runbook, Severity
 from cluetrain.organizations.models import Department, Organization
 from cluetrain.publishing.models import Category
 from cluetrain.voices.models import Network, Voice, VoiceKind
@@ -39,6 +40,16 @@ class DeclareForm(forms.Form):
         self.fields["voices"].queryset = Voice.objects.filter(organization=organization)  # type: ignore[attr-defined]
 
 
+def _first_up(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _secret() -> forms.PasswordInput:
+    return forms.PasswordInput(
+        render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}
+    )
+
+
 class RunbookForm(forms.Form):
     paged_people = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     responders = forms.MultipleChoiceField(
@@ -64,13 +75,36 @@ class RunbookForm(forms.Form):
     )
     review_rules = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     alert_emails = forms.BooleanField(required=False, label="E-mail the paged people too")
-    slack_webhook_url = forms.CharField(max_length=500, required=False, label="Slack webhook")
-    teams_webhook_url = forms.CharField(max_length=500, required=False, label="Teams webhook")
+    # A webhook's address is its secret: the page says whether one is set, and never sends
+    # it back (not even the one just typed when the form comes back with an error).
+    slack_webhook_url = forms.CharField(
+        max_length=500, required=False, label="Slack webhook", widget=_secret()
+    )
+    clear_slack_webhook = forms.BooleanField(required=False, label="Remove the Slack webhook")
+    teams_webhook_url = forms.CharField(
+        max_length=500, required=False, label="Teams webhook", widget=_secret()
+    )
+    clear_teams_webhook = forms.BooleanField(required=False, label="Remove the Teams webhook")
 
     def __init__(
-        self, *args: Any, organization: Organization, people: list[tuple[int, str]], **kwargs: Any
+        self,
+        *args: Any,
+        organization: Organization,
+        people: list[tuple[int, str]],
+        runbook: Runbook,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        for channel in CHANNELS:
+            if runbook.has_webhook(channel):
+                hint = "Paste a new address to replace it, or remove it below."
+            else:
+                hint = "Paste the channel's incoming webhook address."
+            self.fields[f"{channel}_webhook_url"].help_text = format_html(
+                "{}. {}", _first_up(runbook.webhook_hint(channel)), hint
+            )
+            if not runbook.has_webhook(channel):
+                del self.fields[f"clear_{channel}_webhook"]
         self.fields["paged_people"].choices = people  # type: ignore[attr-defined]
         self.fields["responders"].choices = people  # type: ignore[attr-defined]
         self.fields["official_voices"].queryset = Voice.objects.filter(  # type: ignore[attr-defined]
@@ -87,6 +121,13 @@ class UpdateForm(forms.Form):
     def __init__(self, *args: Any, voices: list[Voice], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["voices"].queryset = Voice.objects.filter(pk__in=[v.pk for v in voices])  # type: ignore[attr-defined]
+
+
+def webhook_change(data: dict[str, Any], channel: str) -> str | None:
+    """From a valid ``RunbookForm``: the new address, ``""`` to remove it, ``None`` to keep it."""
+    if data.get(f"clear_{channel}_webhook"):
+        return ""
+    return str(data.get(f"{channel}_webhook_url") or "").strip() or None
 
 
 def parse_templates(text: str) -> list[dict[str, str]]:

@@ -10,10 +10,16 @@ open, and their status updates go out as one thread per voice and on a public At
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from cluetrain.core import crypto
+
+# The chat channels a runbook can page, as named in ``Runbook``'s fields and ``Alert.delivered``.
+CHANNELS = ("slack", "teams")
 
 # Categories a new runbook pauses: what would sound tone-deaf while customers are hurting.
 DEFAULT_PAUSED_CATEGORIES = ["marketing", "announcement"]
@@ -62,12 +68,53 @@ class Runbook(models.Model):
         blank=True, help_text="What reviewers and responders agreed for incidents, in words."
     )
     alert_emails = models.BooleanField(default=True)
-    slack_webhook_url = models.CharField(max_length=500, blank=True)
-    teams_webhook_url = models.CharField(max_length=500, blank=True)
+    # A Slack or Teams incoming webhook's address is its secret: whoever has it posts in the
+    # channel. Encrypted at rest like voices' credentials (``cluetrain rotate_keys``).
+    slack_webhook_ciphertext = models.TextField(blank=True, editable=False)
+    teams_webhook_ciphertext = models.TextField(blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"Runbook of {self.organization_id}"
+
+    def set_webhook(self, channel: str, address: str) -> None:
+        """Keep ``address`` (already checked) as ``channel``'s webhook; empty removes it."""
+        setattr(
+            self, _ciphertext(channel), crypto.encrypt_json({"url": address}) if address else ""
+        )
+
+    def has_webhook(self, channel: str) -> bool:
+        return bool(getattr(self, _ciphertext(channel)))
+
+    def webhook(self, channel: str) -> str:
+        """``channel``'s webhook address in clear, or ``""``; ``DecryptionFailed`` if its key
+        is no longer configured."""
+        token = getattr(self, _ciphertext(channel))
+        if not token:
+            return ""
+        return str(crypto.decrypt_json(token).get("url", ""))
+
+    def webhook_hint(self, channel: str) -> str:
+        """Whether ``channel`` has a webhook, in words safe to show: never the whole address."""
+        if not self.has_webhook(channel):
+            return "not set"
+        try:
+            address = self.webhook(channel)
+        except crypto.DecryptionFailed:
+            return "set, but it cannot be decrypted with the configured keys: replace it"
+        host = urlsplit(address).hostname or "?"
+        return f"set — {host}, ends …{address[-4:]}"
+
+
+def _ciphertext(channel: str) -> str:
+    if channel not in CHANNELS:
+        raise ValueError(f"{channel!r} is not a channel a runbook pages")
+    return f"{channel}_webhook_ciphertext"
+
+
+def webhook_ciphertexts() -> tuple[str, ...]:
+    """The runbook's columns holding an encrypted webhook address (for key rotation)."""
+    return tuple(_ciphertext(channel) for channel in CHANNELS)
 
 
 class Severity(models.TextChoices):
@@ -113,6 +160,8 @@ class Incident(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     # The public status page and Atom feed live under this unguessable token.
     feed_token = models.CharField(max_length=40, unique=True, default=new_feed_token)
+    # How paging about the declaration went, per channel (as ``Alert.delivered``).
+    paged = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-declared_at"]
@@ -136,7 +185,8 @@ class Alert(models.Model):
     """A sign, read from the listening stream or raised by hand, that an incident may be starting.
 
     ``evidence`` keeps what the alert was based on (window, counts, baseline, shares, sample
-    message ids); ``delivered`` keeps, per channel, how paging the runbook's people went.
+    message ids); ``delivered`` keeps, per channel, how paging the runbook's people went
+    (see ``crisis.alerts``).
     """
 
     organization = models.ForeignKey(

@@ -17,7 +17,7 @@ from django.utils import timezone
 from cluetrain.core import audit
 from cluetrain.core.errors import ServiceError
 from cluetrain.crisis import pausing, scope, timeline
-from cluetrain.crisis.alerts import deliver_alert, page_declared
+from cluetrain.crisis.alerts import page_alert_in_app, page_declaration_in_app
 from cluetrain.crisis.models import (
     Alert,
     AlertStatus,
@@ -149,7 +149,9 @@ def do_declare_incident(
             paused=paused.paused,
             sent_before=paused.sent_before,
         )
-        transaction.on_commit(lambda: page_declared(incident, person), robust=True)
+        # In the app now, with the declaration; by e-mail, Slack and Teams from a job once it
+        # commits: the page that declares does not wait for a webhook.
+        page_declaration_in_app(incident)
     return incident, paused
 
 
@@ -283,8 +285,9 @@ def do_raise_alert(
 ) -> Alert:
     """Store an alert, put it on the open incident's timeline, and page the runbook's people.
 
-    Paging (in-app, e-mail, Slack or Teams) happens once the caller's transaction commits and
-    never raises: each channel's result is kept in ``alert.delivered``.
+    The in-app notifications are written in the caller's transaction; e-mail, Slack and Teams
+    are a job enqueued once it commits. Paging never raises: each channel's result is kept in
+    ``alert.delivered``.
     """
     kind, headline, topic = kind.strip()[:30], " ".join(headline.split())[:300], topic[:60]
     if not kind or not headline:
@@ -299,9 +302,9 @@ def do_raise_alert(
         )
         for incident in open_incidents(organization):
             timeline.add(incident, "alert", headline, alert=alert.pk, kind=kind, topic=topic)
-        # Paged once the alert is stored for good: no network call inside the caller's
-        # transaction (the watch's cursor moves in it), and no page for an alert rolled back.
-        transaction.on_commit(lambda: deliver_alert(alert), robust=True)
+        # No network call inside the caller's transaction (the watch's cursor moves in it), and
+        # no page for an alert rolled back: only the in-app notifications go with the alert.
+        page_alert_in_app(alert)
     return alert
 
 

@@ -20,6 +20,7 @@ from cluetrain.crisis.forms import (
     UpdateForm,
     format_templates,
     parse_templates,
+    webhook_change,
 )
 from cluetrain.crisis.models import Alert, AlertStatus, Incident, PauseStatus
 from cluetrain.organizations import policy
@@ -312,14 +313,13 @@ def runbook(request: MemberRequest) -> HttpResponse:
         "holding_statements": format_templates(book.holding_statements or []),
         "review_rules": book.review_rules,
         "alert_emails": book.alert_emails,
-        "slack_webhook_url": book.slack_webhook_url,
-        "teams_webhook_url": book.teams_webhook_url,
     }
     form = RunbookForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
         organization=organization,
         people=people,
+        runbook=book,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -336,8 +336,8 @@ def runbook(request: MemberRequest) -> HttpResponse:
                     holding_statements=parse_templates(data["holding_statements"]),
                     review_rules=data["review_rules"],
                     alert_emails=data["alert_emails"],
-                    slack_webhook_url=data["slack_webhook_url"],
-                    teams_webhook_url=data["teams_webhook_url"],
+                    slack_webhook_url=webhook_change(data, "slack"),
+                    teams_webhook_url=webhook_change(data, "teams"),
                 ),
             )
         except ServiceError as exc:

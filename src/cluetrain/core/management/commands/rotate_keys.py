@@ -7,11 +7,15 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cluetrain.crisis.runbooks import do_rotate_webhooks
 from cluetrain.voices.services import do_rotate_credentials
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt stored credentials with the newest encryption key."
+    help = (
+        "Re-encrypt stored credentials and runbooks' webhook addresses with the newest "
+        "encryption key."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -40,4 +44,8 @@ class Command(BaseCommand):
             settings.ENCRYPTION_KEYS = [key, *settings.ENCRYPTION_KEYS]
             self.stdout.write(f"Added a new primary key to {key_file}.")
         count = do_rotate_credentials()
-        self.stdout.write(f"Re-encrypted {count} credential(s) with the primary key.")
+        webhooks = do_rotate_webhooks()
+        self.stdout.write(
+            f"Re-encrypted {count} credential(s) and {webhooks} webhook address(es) "
+            "with the primary key."
+        )
