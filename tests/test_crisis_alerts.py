@@ -143,6 +143,23 @@ def test_a_failing_webhook_is_recorded_retried_with_back_off_and_the_rest_is_not
     assert len(mail.outbox) == 2
 
 
+def test_a_failing_webhook_removed_from_the_runbook_is_not_waited_for(
+    cast: Cast, worker: None, httpserver: HTTPServer, settings: Any
+) -> None:
+    settings.ALLOW_PRIVATE_URLS = True
+    httpserver.expect_request("/teams").respond_with_data("down", status=500)
+    book = paged_runbook(cast, teams=httpserver.url_for("/teams"), alert_emails=False)
+    raise_one(cast)
+    run_jobs()
+    book.set_webhook("teams", "")
+    book.save()
+    make_retries_due()
+    run_jobs()
+    assert len(httpserver.log) == 1
+    assert not DBTaskResult.objects.filter(status=TaskResultStatus.READY).exists()
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).count() == 1
+
+
 def test_a_refused_address_is_recorded_and_not_retried(
     cast: Cast, worker: None, httpserver: HTTPServer, settings: Any
 ) -> None:

@@ -178,7 +178,8 @@ def page_declaration(incident_id: int) -> dict[str, Any]:
     people = _paged(runbook, with_responders=True)
     tried, state = _deliver(ledger, runbook, people, _declaration_page(incident))
     if tried:
-        timeline.add(incident, "paged", _summary(state), delivered=state)
+        delivered = {k: v for k, v in state.items() if k != "used"}
+        timeline.add(incident, "paged", _summary(delivered), delivered=delivered)
     return _finished(state)
 
 
@@ -230,16 +231,19 @@ def _record(ledger: _Ledger, channel: str, result: dict[str, Any]) -> None:
 def _deliver(
     ledger: _Ledger, runbook: Runbook, people: list[Person], page: Page
 ) -> tuple[bool, dict[str, Any]]:
-    """Send what is still to send; returns whether anything was tried, and the results."""
-    tried = False
+    """Send what is still to send; returns whether anything was tried, and the results
+    (``used`` names the channels the runbook asks for now)."""
+    tried, used = False, []
     if runbook.alert_emails and any(p.email for p in people):
+        used.append("email")
         tried |= _email(ledger, people, page)
     link = settings.BASE_URL + page.url
     text = f"{runbook.organization.name}: {page.title}\n{page.body}\n{link}"
     for channel in CHANNELS:
         if runbook.has_webhook(channel):
+            used.append(channel)
             tried |= _chat(ledger, runbook, channel, text, f"{page.key}-{channel}")
-    return tried, ledger.read()
+    return tried, {**ledger.read(), "used": used}
 
 
 def _email(ledger: _Ledger, people: list[Person], page: Page) -> bool:
@@ -334,10 +338,14 @@ def post_to_channel(address: str, text: str, key: str) -> dict[str, Any]:
 
 
 def _finished(state: dict[str, Any]) -> dict[str, Any]:
-    """``state``, or ``PagingIncomplete`` while a channel failed for a reason that may pass."""
+    """``state``, or ``PagingIncomplete`` while a channel failed for a reason that may pass.
+
+    A channel the runbook no longer asks for (e-mail switched off, a webhook removed) is not
+    waited for."""
+    used = state.pop("used", [])
     waiting = [
         channel
-        for channel in ("email", *CHANNELS)
+        for channel in used
         if isinstance(state.get(channel), dict)
         and state[channel].get("ok") is False
         and not state[channel].get("permanent")
