@@ -63,6 +63,6 @@ def test_operations_declare_an_incident_from_an_alert_and_see_the_paused_posts(
     row = paused.locator("tr", has_text=SAVER)
     row.get_by_role("checkbox").check()
     page.get_by_role("button", name="Resume").click()  # type: ignore[attr-defined]
-    expect(page.get_by_text("paused delivery(ies): done.")).to_be_visible()  # type: ignore[attr-defined]
+    expect(page.get_by_text("paused delivery: done.")).to_be_visible()  # type: ignore[attr-defined]
     saver.refresh_from_db()
     assert saver.status == PostStatus.SCHEDULED

@@ -2,8 +2,10 @@
 
 In-app notifications are written in the caller's transaction: they stand or fall with the
 alert or the declaration. E-mail, Slack and Teams are a background job (``page_alert``,
-``page_declaration``) enqueued once that transaction commits, so that no page waits for a mail
-server or a webhook, and nobody is paged about something that was rolled back.
+``page_declaration``) enqueued in that same transaction: the job queue lives in the database,
+so the job exists exactly when the alert or declaration does (a process dying just after the
+commit loses no page, and nobody is paged about something rolled back), and no page waits for
+a mail server or a webhook.
 
 The job keeps, per channel, what happened (``Alert.delivered``, ``Incident.paged``) and may run
 twice: a channel delivered, or refused for good, is not tried again, and each person is
@@ -96,7 +98,7 @@ def _declaration_page(incident: Incident) -> Page:
 
 
 def page_alert_in_app(alert: Alert) -> int:
-    """Notify the paged people of ``alert`` in the app; e-mail and chat follow on commit.
+    """Notify the paged people of ``alert`` in the app; e-mail and chat follow in a job.
 
     Call inside the transaction that stores the alert.
     """
@@ -104,13 +106,12 @@ def page_alert_in_app(alert: Alert) -> int:
     alert.delivered = {"at": timezone.now().isoformat(), "in_app": 0}
     alert.delivered["in_app"] = _notify(runbook, _paged(runbook), _alert_page(alert))
     Alert.objects.filter(pk=alert.pk).update(delivered=alert.delivered)
-    alert_id = alert.pk
-    transaction.on_commit(lambda: page_alert.enqueue(alert_id), robust=True)
+    page_alert.enqueue(alert.pk)
     return int(alert.delivered["in_app"])
 
 
 def page_declaration_in_app(incident: Incident) -> int:
-    """Notify the paged people and the responders in the app; e-mail and chat follow on commit.
+    """Notify the paged people and the responders in the app; e-mail and chat follow in a job.
 
     Call inside the transaction that declares the incident.
     """
@@ -120,8 +121,7 @@ def page_declaration_in_app(incident: Incident) -> int:
     incident.paged["in_app"] = count = _notify(runbook, people, _declaration_page(incident))
     Incident.objects.filter(pk=incident.pk).update(paged=incident.paged)
     timeline.add(incident, "paged", f"Paged {count} in the app.", delivered=dict(incident.paged))
-    incident_id = incident.pk
-    transaction.on_commit(lambda: page_declaration.enqueue(incident_id), robust=True)
+    page_declaration.enqueue(incident.pk)
     return count
 
 

@@ -152,7 +152,7 @@ def pause(incident: Incident, deliveries: QuerySet[Delivery], *, actor: Person |
         timeline.add(
             incident,
             "paused",
-            f"{len(stopped)} scheduled delivery(ies) paused.",
+            f"{timeline.deliveries(len(stopped), 'scheduled')} paused.",
             actor=actor,
             deliveries=[r[0] for r in stopped],
         )

@@ -27,6 +27,7 @@ from cluetrain.crisis.models import (
     PauseStatus,
     Severity,
 )
+from cluetrain.crisis.timeline import deliveries
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Department, Organization, Person
 from cluetrain.organizations.policy import Permission
@@ -206,7 +207,7 @@ def do_end_incident(person: Person, incident: Incident, note: str = "") -> list[
             incident,
             "ended",
             f"{person.full_name} ended the incident. {note.strip()[:1000]}".strip()
-            + (f" {waiting} paused delivery(ies) wait for a decision." if waiting else ""),
+            + (f" {deliveries(waiting, 'paused')} wait for a decision." if waiting else ""),
             actor=person,
         )
         audit.record(organization, person, "incident.ended", incident, still_paused=waiting)
@@ -245,7 +246,7 @@ def do_decide(
             timeline.add(
                 incident,
                 {"resume": "resumed", "reschedule": "rescheduled", "cancel": "cancelled"}[action],
-                f"{person.full_name}: {action} {count} paused delivery(ies)"
+                f"{person.full_name}: {action} {deliveries(count, 'paused')}"
                 + (f" to {at:%Y-%m-%d %H:%M} UTC." if at else "."),
                 actor=person,
                 pauses=ids,
@@ -266,7 +267,7 @@ def do_resume_by_plan(person: Person, incident: Incident) -> int:
         timeline.add(
             incident,
             "resumed",
-            f"{person.full_name} resumed {count} paused delivery(ies) by the resume plan.",
+            f"{person.full_name} resumed {deliveries(count, 'paused')} by the resume plan.",
             actor=person,
         )
     return count
@@ -286,7 +287,7 @@ def do_raise_alert(
     """Store an alert, put it on the open incident's timeline, and page the runbook's people.
 
     The in-app notifications are written in the caller's transaction; e-mail, Slack and Teams
-    are a job enqueued once it commits. Paging never raises: each channel's result is kept in
+    are a job enqueued in that transaction. Paging never raises: each channel's result is kept in
     ``alert.delivered``.
     """
     kind, headline, topic = kind.strip()[:30], " ".join(headline.split())[:300], topic[:60]

@@ -26,3 +26,9 @@ def add(
         message=message[:4000],
         data=data,
     )
+
+
+def deliveries(count: int, state: str = "") -> str:
+    """ "1 paused delivery", "3 paused deliveries": how the timeline and messages count them."""
+    noun = "delivery" if count == 1 else "deliveries"
+    return " ".join(part for part in (str(count), state, noun) if part)

@@ -23,6 +23,7 @@ from cluetrain.crisis.forms import (
     webhook_change,
 )
 from cluetrain.crisis.models import Alert, AlertStatus, Incident, PauseStatus
+from cluetrain.crisis.timeline import deliveries
 from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.policy import Permission
@@ -121,7 +122,7 @@ def declare(request: MemberRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Incident declared. {paused.paused} scheduled delivery(ies) paused"
+                f"Incident declared. {deliveries(paused.paused, 'scheduled')} paused"
                 + (f"; {paused.sent_before} already being sent." if paused.sent_before else "."),
             )
             return redirect("crisis:incident", incident.pk)
@@ -223,7 +224,7 @@ def decide(request: MemberRequest, incident_id: int) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"{count} paused delivery(ies): done.")
+        messages.success(request, f"{deliveries(count, 'paused')}: done.")
     return redirect("crisis:incident", item.pk)
 
 
@@ -269,7 +270,7 @@ def end(request: MemberRequest, incident_id: int) -> HttpResponse:
             request,
             "Incident ended."
             + (
-                f" {len(plan)} paused delivery(ies) wait for you: see the resume plan."
+                f" {deliveries(len(plan), 'paused')} wait for you: see the resume plan."
                 if plan
                 else ""
             ),
