@@ -74,8 +74,8 @@ from cluetrain.crisis.detection import (  # noqa: E402
     Detector,
     Thresholds,
     salient_terms,
-    to_state,
 )
+from cluetrain.crisis.detector_state import to_state  # noqa: E402
 from cluetrain.triage.engine import Triager  # noqa: E402
 from cluetrain.triage.training import build  # noqa: E402
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import math
@@ -22,11 +21,10 @@ from cluetrain.crisis.detection import (
     Detector,
     Observation,
     Thresholds,
-    from_state,
     log10_poisson_tail,
     salient_terms,
-    to_state,
 )
+from cluetrain.crisis.detector_state import from_state, to_state
 from cluetrain.crisis.models import WatchState
 from cluetrain.listening.models import Author, Direction, Message
 
@@ -560,10 +558,6 @@ def test_the_worker_finds_the_periodic_job() -> None:
     assert PERIODIC.get("cluetrain.crisis.watch.watch_streams") == 60
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("cluetrain.crisis.services") is None,
-    reason="crisis mode's alert service is not there yet",
-)
 @pytest.mark.django_db(transaction=True)
 def test_the_alert_is_stored_through_crisis_modes_service(
     cast: Any, monkeypatch: pytest.MonkeyPatch

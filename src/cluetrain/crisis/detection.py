@@ -21,8 +21,8 @@ negative, complaints or incident reports.
 
 One crisis gives one alert: after an alert the detector stays quiet for ``cooldown_minutes``,
 and then for as long as something keeps firing, until ``rearm_minutes`` pass without a
-trigger. ``to_state`` and ``from_state`` carry everything through JSON, so a restarted watch
-resumes with its baseline and its cooldown.
+trigger. ``detector_state`` carries everything through JSON, so a restarted watch resumes
+with its baseline and its cooldown.
 """
 
 from __future__ import annotations
@@ -35,15 +35,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from cluetrain.crisis.buckets import Bucket, Window, add_weighted, merge, subtract
+from cluetrain.crisis.signals import (
+    ALL,
+    COMPLAINT,
+    INCIDENT,
+    TOPIC,
+    Signal,
+    headline,
+    share,
+    signal_json,
+)
 from cluetrain.triage.engine.text import prepare, words
 
 STATE_VERSION = 1
-
-# Keys that are not words begin with a space: terms are stripped, so none can collide.
-ALL = " all"
-INCIDENT = " incident"
-COMPLAINT = " complaint"
-TOPIC = " topic:"
 
 _LN10 = math.log(10.0)
 
@@ -126,18 +131,6 @@ class AlertDecision:
         return datetime.fromtimestamp(self.at, tz=UTC)
 
 
-@dataclass(frozen=True)
-class _Signal:
-    kind: str
-    key: str
-    count: int
-    expected: float
-    log10_p: float
-    subset: int  # the messages the signal speaks of (the term's, the topic's, the window's)
-    negative: int
-    troubled: int
-
-
 def salient_terms(text: object, limit: int = 24) -> list[str]:
     """The words of a message worth watching for a surge: lowercased, without function words,
     links, @names, numbers and one- or two-letter tokens; each once, at most ``limit``."""
@@ -182,57 +175,6 @@ def _seconds(at: float | datetime) -> float | None:
     return value if math.isfinite(value) and abs(value) <= 1e12 else None
 
 
-def _merge(target: dict[str, int], source: dict[str, int]) -> None:
-    get = target.get
-    for key, value in source.items():
-        target[key] = get(key, 0) + value
-
-
-def _add(target: dict[str, float], source: dict[str, int], weight: float) -> None:
-    get = target.get
-    for key, value in source.items():
-        target[key] = get(key, 0.0) + value * weight
-
-
-def _subtract(target: dict[str, int], source: dict[str, int]) -> None:
-    for key, value in source.items():
-        left = target[key] - value
-        if left:
-            target[key] = left
-        else:
-            del target[key]
-
-
-class _Bucket:
-    """One minute's counts per key: all messages, negative ones, troubled ones."""
-
-    __slots__ = ("n", "negative", "troubled")
-
-    def __init__(
-        self,
-        n: dict[str, int] | None = None,
-        negative: dict[str, int] | None = None,
-        troubled: dict[str, int] | None = None,
-    ) -> None:
-        self.n: Counter[str] = Counter(n or {})
-        self.negative: Counter[str] = Counter(negative or {})
-        self.troubled: Counter[str] = Counter(troubled or {})
-
-    def as_json(self) -> list[dict[str, int]]:
-        return [dict(self.n), dict(self.negative), dict(self.troubled)]
-
-
-class _Window:
-    """The sums of the window's closed minutes (plain dicts: faster to subtract from)."""
-
-    __slots__ = ("n", "negative", "troubled")
-
-    def __init__(self) -> None:
-        self.n: dict[str, int] = {}
-        self.negative: dict[str, int] = {}
-        self.troubled: dict[str, int] = {}
-
-
 class Detector:
     """One organisation's watch over its stream; see the module's docstring."""
 
@@ -240,9 +182,9 @@ class Detector:
         self.t = thresholds or Thresholds()
         self.minute: int | None = None  # the bucket being filled
         self.first_at: float | None = None
-        self.current = _Bucket()
-        self.buckets: deque[_Bucket] = deque()  # the closed minutes of the window, oldest first
-        self.window = _Window()  # their sums
+        self.current = Bucket()
+        self.buckets: deque[Bucket] = deque()  # the closed minutes of the window, oldest first
+        self.window = Window()  # their sums
         self.history: deque[int] = deque(maxlen=self.t.history_minutes)  # per-minute volumes
         # The baseline decays by weighting later additions more: w = 2 ** ((t - ref) / half
         # life). Ratios of weighted sums are the decayed shares without touching every entry.
@@ -364,28 +306,28 @@ class Detector:
         assert self.minute is not None
         closed_at = float((self.minute + 1) * self.t.bucket_seconds)
         self._close(self.current, closed_at)
-        self.current = _Bucket()
+        self.current = Bucket()
         alert = self._evaluate(float(closed_at))
         empty = minute - self.minute - 1
         span = self.t.window_minutes + self.t.history_minutes
         for i in range(min(empty, span)):
-            self._close(_Bucket(), closed_at + (i + 1) * self.t.bucket_seconds)
+            self._close(Bucket(), closed_at + (i + 1) * self.t.bucket_seconds)
         if empty > span:
             # A long silence: the windows are empty by now; only the time counts.
             self._weigh_time((empty - span) * self.t.bucket_seconds, minute * self.t.bucket_seconds)
         self.minute = minute
         return alert
 
-    def _close(self, bucket: _Bucket, closed_at: float) -> None:
-        _merge(self.window.n, bucket.n)
-        _merge(self.window.negative, bucket.negative)
-        _merge(self.window.troubled, bucket.troubled)
+    def _close(self, bucket: Bucket, closed_at: float) -> None:
+        merge(self.window.n, bucket.n)
+        merge(self.window.negative, bucket.negative)
+        merge(self.window.troubled, bucket.troubled)
         self.buckets.append(bucket)
         if len(self.buckets) > self.t.window_minutes:
             old = self.buckets.popleft()
-            _subtract(self.window.n, old.n)
-            _subtract(self.window.negative, old.negative)
-            _subtract(self.window.troubled, old.troubled)
+            subtract(self.window.n, old.n)
+            subtract(self.window.negative, old.negative)
+            subtract(self.window.troubled, old.troubled)
             self.history.append(old.n.get(ALL, 0))
             self._to_baseline(old.n, old.negative, closed_at)
             self.base_messages += old.n.get(ALL, 0)
@@ -408,7 +350,7 @@ class Detector:
 
     def _to_baseline(self, n: dict[str, int], negative: dict[str, int] | None, at: float) -> None:
         w = self._weight(at)
-        _add(self.base, n, w)
+        add_weighted(self.base, n, w)
         if negative:
             get = self.base_negative.get
             for key, value in negative.items():
@@ -476,14 +418,14 @@ class Detector:
         log_p = log10_poisson_tail(count, expected)
         return log_p if log_p <= t.max_log10_p else None
 
-    def _signals(self, at: float, total: int) -> list[_Signal]:
+    def _signals(self, at: float, total: int) -> list[Signal]:
         t = self.t
         win_n, win_neg, win_tr = self.window.n, self.window.negative, self.window.troubled
         floor = t.floor_count * self._weight(at)  # first: it may rebase the sums
         base_total = self.base.get(ALL, 0.0)
         if base_total <= 0:
             return []
-        out: list[_Signal] = []
+        out: list[Signal] = []
 
         def share(key: str, source: dict[str, float]) -> float:
             return max(source.get(key, 0.0), floor) / base_total
@@ -498,7 +440,7 @@ class Detector:
             log_p = self._test(count, expected, t.min_count)
             if log_p is not None:
                 out.append(
-                    _Signal(
+                    Signal(
                         "term", key, count, expected, log_p, count, win_neg.get(key, 0), troubled
                     )
                 )
@@ -508,7 +450,7 @@ class Detector:
             if log_p is not None:
                 expected = total * share(key, self.base)
                 out.append(
-                    _Signal(kind, key, count, expected, log_p, total, win_neg.get(ALL, 0), count)
+                    Signal(kind, key, count, expected, log_p, total, win_neg.get(ALL, 0), count)
                 )
         topics = [(k, c) for k, c in win_neg.items() if c >= minimum and k.startswith(TOPIC)]
         for key, negative in topics:
@@ -517,7 +459,7 @@ class Detector:
             if log_p is not None:
                 subset = win_n.get(key, 0)
                 out.append(
-                    _Signal(
+                    Signal(
                         "negative_topic",
                         key,
                         negative,
@@ -533,7 +475,7 @@ class Detector:
             log_p = self._test(total, expected, t.min_volume)
             if log_p is not None:
                 out.append(
-                    _Signal(
+                    Signal(
                         "volume",
                         ALL,
                         total,
@@ -559,7 +501,7 @@ class Detector:
 
     # --- saying it ----------------------------------------------------------------------
 
-    def _decision(self, at: float, total: int, signals: list[_Signal]) -> AlertDecision:
+    def _decision(self, at: float, total: int, signals: list[Signal]) -> AlertDecision:
         # The most specific sign leads: a word a person recognises, then a topic, then shares.
         order = ("term", "negative_topic", "incident_share", "complaint_share", "volume")
         lead = min(signals, key=lambda s: (order.index(s.kind), s.log10_p, -s.count))
@@ -574,141 +516,13 @@ class Detector:
             "at": datetime.fromtimestamp(at, tz=UTC).isoformat(),
             "window_minutes": self.t.window_minutes,
             "messages": total,
-            "negative_share": _share(self.window.negative.get(ALL, 0), total),
-            "incident_share": _share(self.window.n.get(INCIDENT, 0), total),
-            "complaint_share": _share(self.window.n.get(COMPLAINT, 0), total),
-            "usual_incident_share": _share(self.base.get(INCIDENT, 0.0), self.base.get(ALL, 0.0)),
+            "negative_share": share(self.window.negative.get(ALL, 0), total),
+            "incident_share": share(self.window.n.get(INCIDENT, 0), total),
+            "complaint_share": share(self.window.n.get(COMPLAINT, 0), total),
+            "usual_incident_share": share(self.base.get(INCIDENT, 0.0), self.base.get(ALL, 0.0)),
             "lead": lead.key.strip(),
-            "signals": [_signal_json(s) for s in signals[:8]],
+            "signals": [signal_json(s) for s in signals[:8]],
         }
         return AlertDecision(
-            at, lead.kind, _headline(lead, total, self.base, self.t), topic, evidence
+            at, lead.kind, headline(lead, total, self.t.window_minutes), topic, evidence
         )
-
-
-def _share(part: float, whole: float) -> float:
-    return round(part / whole, 4) if whole else 0.0
-
-
-def _percent(part: float, whole: float) -> int:
-    return round(100 * part / whole) if whole else 0
-
-
-def _signal_json(s: _Signal) -> dict[str, Any]:
-    return {
-        "kind": s.kind,
-        "key": s.key.strip(),
-        "count": s.count,
-        "expected": round(s.expected, 3),
-        "change_percent": _change(s.count, s.expected),
-        "log10_p": round(s.log10_p, 1) if math.isfinite(s.log10_p) else -999.0,
-        "negative_share": _share(s.negative, s.subset),
-    }
-
-
-def _change(count: int, expected: float) -> int | None:
-    return round(100 * (count / expected - 1)) if expected > 0 else None
-
-
-def _rise(count: int, expected: float) -> str:
-    # Below half a message expected, a percentage would be a number nobody can read.
-    if expected < 0.5:
-        return f"in {count} messages (usually none)"
-    return f"+{_change(count, expected):,} %"
-
-
-def _headline(s: _Signal, total: int, base: dict[str, float], t: Thresholds) -> str:
-    minutes = f"in {t.window_minutes} minutes"
-    negative = f"{_percent(s.negative, s.subset)} % negative"
-    troubled = _percent(s.troubled, s.subset)
-    if s.kind in ("term", "volume") and troubled >= _percent(s.negative, s.subset) + 10:
-        # Crisis reports are often plain news: say what made them count as trouble.
-        negative += f", {troubled} % negative or reporting an incident"
-    if s.kind == "term":
-        term = s.key if len(s.key) <= 40 else s.key[:39] + "\u2026"
-        text = f"'{term}' {_rise(s.count, s.expected)} {minutes}"
-    elif s.kind == "negative_topic":
-        text = (
-            f"negative messages about {s.key[len(TOPIC) :]} {_rise(s.count, s.expected)} {minutes}"
-        )
-    elif s.kind in ("incident_share", "complaint_share"):
-        what = "report an incident" if s.kind == "incident_share" else "are complaints"
-        usual = _percent(s.expected, total)
-        text = f"{_percent(s.count, total)} % of messages {what} {minutes} (usually {usual} %)"
-    else:
-        text = f"messages {_rise(s.count, s.expected)} {minutes}"
-    return f"possible incident: {text}, {negative}"[:300]
-
-
-# --- state -------------------------------------------------------------------------------
-
-
-def to_state(detector: Detector) -> dict[str, Any]:
-    """Everything the detector knows, as JSON-ready data (for ``WatchState.state``)."""
-    d = detector
-    return {
-        "version": STATE_VERSION,
-        "minute": d.minute,
-        "first_at": d.first_at,
-        "current": d.current.as_json(),
-        "buckets": [b.as_json() for b in d.buckets],
-        "history": list(d.history),
-        "ref": d.ref,
-        "base": d.base,
-        "base_negative": d.base_negative,
-        "base_seconds": d.base_seconds,
-        "base_messages": d.base_messages,
-        "quiet_until": d.quiet_until if math.isfinite(d.quiet_until) else None,
-        "episode": sorted(d.episode),
-        "episode_until": d.episode_until if math.isfinite(d.episode_until) else None,
-        "late": d.late,
-        "skipped": d.skipped,
-        "recent": {
-            str(k): v
-            for k, v in d.recent.items()
-            if d.minute is None or v >= d.minute - d.t.window_minutes
-        },
-    }
-
-
-def from_state(state: object, thresholds: Thresholds | None = None) -> Detector:
-    """A detector from ``to_state``'s data; a fresh one when the data is missing, from another
-    version or damaged (the watch then only needs its warm-up again)."""
-    # Thresholds are not stored: a release that changes them applies to every organisation.
-    thresholds = thresholds or Thresholds()
-    if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
-        return Detector(thresholds)
-    try:
-        return _restore(state, thresholds)
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError):
-        return Detector(thresholds)
-
-
-def _restore(state: dict[str, Any], thresholds: Thresholds) -> Detector:
-    d = Detector(thresholds)
-    d.minute = None if state["minute"] is None else int(state["minute"])
-    d.first_at = None if state["first_at"] is None else float(state["first_at"])
-    d.current = _Bucket(*state["current"])
-    for raw in state["buckets"][-thresholds.window_minutes :]:
-        bucket = _Bucket(*raw)
-        d.buckets.append(bucket)
-        _merge(d.window.n, bucket.n)
-        _merge(d.window.negative, bucket.negative)
-        _merge(d.window.troubled, bucket.troubled)
-    d.history.extend(int(v) for v in state["history"])
-    d.ref = None if state["ref"] is None else float(state["ref"])
-    d.base = {str(k): float(v) for k, v in state["base"].items()}
-    d.base_negative = {str(k): float(v) for k, v in state["base_negative"].items()}
-    d.base_seconds = float(state["base_seconds"])
-    d.base_messages = int(state["base_messages"])
-    quiet = state.get("quiet_until")
-    d.quiet_until = -math.inf if quiet is None else float(quiet)
-    d.episode = {str(k) for k in state.get("episode", ())}
-    until = state.get("episode_until")
-    d.episode_until = -math.inf if until is None else float(until)
-    d.late = int(state.get("late", 0))
-    d.skipped = int(state.get("skipped", 0))
-    d.recent = {int(k): int(v) for k, v in state.get("recent", {}).items()}
-    if d.minute is not None and d.ref is None:
-        raise ValueError("a clock without a reference time")
-    return d

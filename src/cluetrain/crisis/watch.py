@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from cluetrain.core import writers
 from cluetrain.core.jobs import job, periodic
-from cluetrain.crisis import detection
+from cluetrain.crisis import detection, detector_state
 from cluetrain.crisis.models import WatchState
 from cluetrain.listening.models import Direction, Message
 from cluetrain.organizations.models import Organization
@@ -122,7 +122,7 @@ def watch_organizations(
     readers: dict[int, _Reader] = {}
     for organization_id in organization_ids:
         watch, _ = WatchState.objects.get_or_create(organization_id=organization_id)
-        detector = detection.from_state(watch.state, THRESHOLDS)
+        detector = detector_state.from_state(watch.state, THRESHOLDS)
         readers[organization_id] = _Reader(watch, detector, watch.last_message_id)
     # Organisations far behind the others (new ones, reading their history) get a pass of
     # their own, so they do not hold the others' watch back while they catch up.
@@ -161,7 +161,7 @@ def _store(reader: _Reader, caught_up: bool, now: datetime) -> Run:
     run.stale_alerts = len(decisions) - len(fresh)
     with writers.one_at_a_time(), transaction.atomic():
         won = WatchState.objects.filter(pk=reader.watch.pk, last_message_id=start).update(
-            last_message_id=reader.cursor, state=detection.to_state(detector), updated_at=now
+            last_message_id=reader.cursor, state=detector_state.to_state(detector), updated_at=now
         )
         if won != 1:
             # Another run read these messages first and raised what they held.
