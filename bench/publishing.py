@@ -211,9 +211,10 @@ def pds_rounds(posts: int, rounds: int) -> dict[str, float]:
     from cluetrain.organizations.roles import Role
     from cluetrain.organizations.services import do_add_member
     from cluetrain.publishing import dispatch
+    from cluetrain.publishing.drafts import Draft
     from cluetrain.publishing.models import Delivery, PostStatus
     from cluetrain.publishing.scheduling import Schedule, When
-    from cluetrain.publishing.services import Draft, do_create_post
+    from cluetrain.publishing.services import do_create_post
     from cluetrain.voices.services import do_connect_personal_voice
     from tests.support.pds import _stop, start_pds
 

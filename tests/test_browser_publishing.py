@@ -12,9 +12,10 @@ from PIL import Image
 
 from cluetrain.organizations.models import Person
 from cluetrain.publishing.dispatch import run_due
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Post, PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post
+from cluetrain.publishing.services import do_create_post
 from cluetrain.voices.models import Voice
 
 # The live server, the demo and Chromium come from the shell's browser tests.

@@ -11,9 +11,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Category, Post, PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post
+from cluetrain.publishing.services import do_create_post
 from cluetrain.voices.models import Network, Voice, VoiceAccess, VoiceKind
 from tests.conftest import Cast
 

@@ -11,9 +11,10 @@ from django.test import Client
 from PIL import Image
 
 from cluetrain.publishing.dispatch import run_due
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Delivery, Post, PostMedia, PostStatus
 from cluetrain.publishing.queues import do_set_queue
-from cluetrain.publishing.services import Draft, do_create_post, do_publish
+from cluetrain.publishing.services import do_create_post, do_publish
 from cluetrain.voices.models import Network, Voice, VoiceKind
 from tests.conftest import Cast
 

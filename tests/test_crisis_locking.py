@@ -1,6 +1,6 @@
 """A declaration and a worker's retry meet on the same delivery: no deadlock, and it stays paused.
 
-The worker puts a claimed delivery back to be retried (``dispatch._later``) while a declaration
+The worker puts a claimed delivery back to be retried (``recording.later``) while a declaration
 is half-way through its transaction. Both lock the organisation before any delivery, so the
 worker waits for the declaration's commit instead of holding the delivery the declaration needs.
 """
@@ -20,10 +20,11 @@ from cluetrain.crisis.services import Declaration
 from cluetrain.organizations.models import Organization, Person
 from cluetrain.organizations.roles import Role
 from cluetrain.organizations.services import do_add_member
-from cluetrain.publishing import dispatch
+from cluetrain.publishing import dispatch, recording
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Category, Delivery, PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post
+from cluetrain.publishing.services import do_create_post
 from cluetrain.voices.models import Network, Voice, VoiceAccess, VoiceKind
 
 
@@ -72,7 +73,7 @@ def test_a_retry_during_a_declaration_waits_for_it_and_stays_paused(
     thread = threading.Thread(target=declare)
     thread.start()
     assert locked.wait(10)
-    dispatch._later(delivery, "worker-a", 30, "Network hiccup.", attempt=True)
+    recording.later(delivery, "worker-a", 30, "Network hiccup.", attempt=True)
     thread.join(20)
     assert not failures, failures
     delivery.refresh_from_db()

@@ -18,10 +18,11 @@ from cluetrain.crisis.models import (
     TimelineEvent,
 )
 from cluetrain.crisis.services import Declaration
-from cluetrain.publishing import dispatch
+from cluetrain.publishing import dispatch, recording, recovery
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Category, Delivery, Post, PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post, do_retry
+from cluetrain.publishing.services import do_create_post, do_retry
 from cluetrain.voices.models import Network, Voice, VoiceAccess, VoiceKind
 from tests.conftest import Cast
 
@@ -114,7 +115,7 @@ def test_a_call_already_in_flight_is_listed_as_sent_before_the_pause(cast: Cast)
     assert record.status == PauseStatus.SENT_BEFORE_PAUSE
     assert record.called_at is not None
     # The worker records its result as usual: the post did go out.
-    dispatch._record(delivery, "worker-a", [])
+    recording.record(delivery, "worker-a", [])
     assert status_of(post) == PostStatus.PUBLISHED
 
 
@@ -201,7 +202,7 @@ def test_a_recovered_claim_during_the_incident_is_paused(cast: Cast) -> None:
     # Its call started before the declaration: listed, not stopped (it may be out already).
     incident, paused = declare(cast)
     assert paused.sent_before == 1
-    assert dispatch.reclaim_stale() == 1
+    assert recovery.reclaim_stale() == 1
     # Put back to be tried again, it now waits for a person's decision.
     assert status_of(post) == PostStatus.PAUSED
     assert incident.paused.get(delivery_id=pk).status == PauseStatus.PAUSED

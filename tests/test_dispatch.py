@@ -17,10 +17,11 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from cluetrain.notifications.models import Notification
-from cluetrain.publishing import dispatch, ratelimit
+from cluetrain.publishing import dispatch, ratelimit, recording, recovery
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Delivery, Post, PostEvent, PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post, do_publish, do_retry
+from cluetrain.publishing.services import do_create_post, do_publish, do_retry
 from cluetrain.voices.models import Network, Voice, VoiceStatus
 from cluetrain.voices.services import (
     do_create_official_voice,
@@ -100,9 +101,9 @@ def test_a_claim_whose_worker_died_is_recovered_and_published_once(cast: Cast) -
     post = do_publish(cast.member, cast.member_voice, "Survives a crash")
     dispatch.claim("dead-worker")  # the worker stops right after claiming
     assert dispatch.run_due() == 0  # claimed: nobody else takes it while the lease runs
-    assert dispatch.reclaim_stale() == 0
+    assert recovery.reclaim_stale() == 0
     Delivery.objects.filter(post=post).update(claimed_until=timezone.now() - timedelta(seconds=1))
-    assert dispatch.reclaim_stale() == 1
+    assert recovery.reclaim_stale() == 1
     assert dispatch.run_due() == 1
     delivery = post.deliveries.get()
     assert delivery.status == PostStatus.PUBLISHED
@@ -299,7 +300,7 @@ def test_a_batch_is_recorded_together_and_a_lost_claim_is_left_to_its_new_owner(
 ) -> None:
     posts = [do_publish(cast.member, cast.member_voice, f"Batch {n}") for n in range(3)]
     ids = dispatch.claim("worker-a")
-    recorder = dispatch.Recorder("worker-a")
+    recorder = recording.Recorder("worker-a")
     for pk in ids:
         dispatch.publish_one(pk, "worker-a", recorder)
     # Not yet recorded: a crash now would leave them to be found again by their keys.

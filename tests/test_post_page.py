@@ -7,9 +7,10 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from cluetrain.publishing.dispatch import run_due
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post, do_publish
+from cluetrain.publishing.services import do_create_post, do_publish
 from tests.conftest import Cast
 
 

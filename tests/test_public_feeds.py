@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 
 from cluetrain.publishing import dispatch
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post, do_publish
+from cluetrain.publishing.services import do_create_post, do_publish
 from cluetrain.voices.models import Network, Voice
 from cluetrain.voices.services import do_create_official_voice, do_grant_voice_access
 from tests.conftest import Cast

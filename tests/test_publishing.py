@@ -12,10 +12,11 @@ from PIL import Image
 
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.networks.practice import MAX_LENGTH as PRACTICE_LIMIT
-from cluetrain.publishing import services
+from cluetrain.publishing import drafts, services, status
+from cluetrain.publishing.drafts import Draft, Upload
 from cluetrain.publishing.models import Delivery, Post, PostEvent, PostMedia, PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, Upload, do_create_post, do_publish
+from cluetrain.publishing.services import do_create_post, do_publish
 from cluetrain.voices.models import Network
 from cluetrain.voices.services import do_connect_personal_voice
 from tests.conftest import Cast
@@ -53,9 +54,9 @@ def test_a_huge_post_is_refused_before_counting(cast: Cast) -> None:
 def test_bluesky_counts_graphemes_not_code_points(cast: Cast) -> None:
     voice = do_connect_personal_voice(cast.member, cast.acme, Network.BLUESKY, "milo.test")
     family = "👨‍👩‍👧‍👦"  # 7 code points, one grapheme
-    services.check_draft(cast.member, cast.acme, Draft(text=family * 300, voices=[voice]))
+    drafts.check_draft(cast.member, cast.acme, Draft(text=family * 300, voices=[voice]))
     with pytest.raises(ServiceError, match="301 of 300"):
-        services.check_draft(cast.member, cast.acme, Draft(text=family * 301, voices=[voice]))
+        drafts.check_draft(cast.member, cast.acme, Draft(text=family * 301, voices=[voice]))
 
 
 def test_a_thread_is_checked_part_by_part(cast: Cast) -> None:
@@ -64,7 +65,7 @@ def test_a_thread_is_checked_part_by_part(cast: Cast) -> None:
     post = do_create_post(cast.member, cast.acme, Draft(text=text, voices=[voice]))
     assert post.parts() == ["a" * 300, "b" * 300]
     with pytest.raises(ServiceError, match=r"post 2 of the thread\): 301 of 300"):
-        services.check_draft(
+        drafts.check_draft(
             cast.member, cast.acme, Draft(text="a\n---\n" + "b" * 301, voices=[voice])
         )
 
@@ -228,9 +229,9 @@ def test_at_most_four_images(cast: Cast) -> None:
 
 def test_the_same_text_from_the_same_voice_is_found_as_a_duplicate(cast: Cast) -> None:
     first = do_publish(cast.member, cast.member_voice, "Delays on the coast line today")
-    found = services.duplicates([cast.member_voice], "  delays on the COAST line   today ")
+    found = drafts.duplicates([cast.member_voice], "  delays on the COAST line   today ")
     assert [d.post_id for d in found] == [first.pk]
-    assert services.duplicates([cast.member_voice], "Something else") == []
+    assert drafts.duplicates([cast.member_voice], "Something else") == []
 
 
 def test_cancel_stops_what_has_not_gone_out_and_is_recorded(cast: Cast) -> None:
@@ -268,13 +269,13 @@ def test_reschedule_needs_an_aware_future_time(cast: Cast) -> None:
 
 def test_the_status_summary_of_mixed_deliveries() -> None:
     s = PostStatus
-    assert services.summarise({s.PUBLISHED}) == s.PUBLISHED
-    assert services.summarise({s.PUBLISHED, s.SCHEDULED}) == s.PUBLISHING
-    assert services.summarise({s.SCHEDULED, s.DRAFT}) == s.SCHEDULED
-    assert services.summarise({s.PUBLISHED, s.FAILED}) == s.FAILED
-    assert services.summarise({s.PUBLISHED, s.CANCELLED}) == s.PUBLISHED
-    assert services.summarise({s.PAUSED, s.PUBLISHED}) == s.PAUSED
-    assert services.summarise(set()) == s.DRAFT
+    assert status.summarise({s.PUBLISHED}) == s.PUBLISHED
+    assert status.summarise({s.PUBLISHED, s.SCHEDULED}) == s.PUBLISHING
+    assert status.summarise({s.SCHEDULED, s.DRAFT}) == s.SCHEDULED
+    assert status.summarise({s.PUBLISHED, s.FAILED}) == s.FAILED
+    assert status.summarise({s.PUBLISHED, s.CANCELLED}) == s.PUBLISHED
+    assert status.summarise({s.PAUSED, s.PUBLISHED}) == s.PAUSED
+    assert status.summarise(set()) == s.DRAFT
 
 
 def test_a_waiting_post_is_changed_in_place_keeping_its_keys(cast: Cast) -> None:

@@ -7,9 +7,10 @@ import pytest
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.core.models import AuditEvent
 from cluetrain.guidelines.services import do_import_yaml
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Post, PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post
+from cluetrain.publishing.services import do_create_post
 from tests.conftest import Cast
 from tests.support.guidelines import FALCON_AND_Q3
 

@@ -17,13 +17,11 @@ from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
 from cluetrain.publishing import dispatch
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Delivery, Post, PostStatus
 from cluetrain.publishing.published import do_delete_published, do_edit_published
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import (
-    Draft,
-    do_create_post,
-)
+from cluetrain.publishing.services import do_create_post
 from cluetrain.publishing.tasks import propagate_delete, propagate_edit
 from cluetrain.reviews.autonomy import do_set_level
 from cluetrain.voices.models import Network, Voice
@@ -129,7 +127,7 @@ def test_bluesky_a_429_holds_the_voice_for_retry_after(
 def test_bluesky_a_thread_with_an_image_then_deleted_from_the_network(
     cast: Cast, pds: str, bluesky: tuple[Voice, FaultProxy, str]
 ) -> None:
-    from cluetrain.publishing.services import Upload
+    from cluetrain.publishing.drafts import Upload
     from tests.test_publishing import png
 
     voice, _, did = bluesky

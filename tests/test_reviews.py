@@ -502,8 +502,9 @@ def test_the_review_policy_is_saved_from_the_page(cast: Cast) -> None:
 
 
 def test_a_supervised_persons_post_waits_for_a_reviewer_then_goes_out(cast: Cast) -> None:
+    from cluetrain.publishing.drafts import Draft
     from cluetrain.publishing.scheduling import Schedule, When
-    from cluetrain.publishing.services import Draft, do_create_post
+    from cluetrain.publishing.services import do_create_post
 
     voice = _voice(cast, cast.member)
     draft = Draft(text="Our opening hours change on Monday. #iworkatacme", voices=[voice])
@@ -516,8 +517,9 @@ def test_a_supervised_persons_post_waits_for_a_reviewer_then_goes_out(cast: Cast
 
 
 def test_a_mentors_post_goes_straight_to_the_schedule(cast: Cast) -> None:
+    from cluetrain.publishing.drafts import Draft
     from cluetrain.publishing.scheduling import Schedule, When
-    from cluetrain.publishing.services import Draft, do_create_post
+    from cluetrain.publishing.services import do_create_post
 
     voice = _voice(cast, cast.mentor)
     draft = Draft(text="Our opening hours change on Monday. #iworkatacme", voices=[voice])
@@ -527,8 +529,9 @@ def test_a_mentors_post_goes_straight_to_the_schedule(cast: Cast) -> None:
 
 
 def test_a_learner_cannot_post_outside_the_practice_space(cast: Cast) -> None:
+    from cluetrain.publishing.drafts import Draft
     from cluetrain.publishing.scheduling import Schedule, When
-    from cluetrain.publishing.services import Draft, do_create_post
+    from cluetrain.publishing.services import do_create_post
 
     _set(cast, cast.member, Level.LEARNER)
     draft = Draft(text="Hello from me. #iworkatacme", voices=[_voice(cast, cast.member)])

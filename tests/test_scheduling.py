@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 
 from cluetrain.core.errors import ServiceError
 from cluetrain.publishing import scheduling
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import PostStatus
 from cluetrain.publishing.queues import do_set_queue
 from cluetrain.publishing.scheduling import Schedule, When, next_free_slot, slot_times, to_utc
-from cluetrain.publishing.services import Draft, do_create_post
+from cluetrain.publishing.services import do_create_post
 from tests.conftest import Cast
 
 

@@ -28,8 +28,8 @@ from cluetrain.api.schemas import (
     ScheduleIn,
 )
 from cluetrain.publishing import services
+from cluetrain.publishing.drafts import Draft, Upload
 from cluetrain.publishing.models import Delivery, Post, PostEvent
-from cluetrain.publishing.services import Draft, Upload
 
 router = Router(tags=["posts"])
 

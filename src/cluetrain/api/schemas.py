@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
+from cluetrain.publishing.drafts import MAX_VOICES
 from cluetrain.publishing.media import MAX_ALT, MAX_ATTACHED, MAX_UPLOAD_BYTES
 from cluetrain.publishing.models import (
     Category,
@@ -20,7 +21,6 @@ from cluetrain.publishing.models import (
     PostStatus,
     Visibility,
 )
-from cluetrain.publishing.services import MAX_VOICES
 from cluetrain.publishing.text import MAX_STORED
 
 # The base64 form of the largest image the publishing service accepts.

@@ -18,10 +18,11 @@ from cluetrain.organizations.models import Department, Membership, Organization,
 from cluetrain.organizations.roles import Role
 from cluetrain.organizations.services import do_add_member
 from cluetrain.publishing.dispatch import run_due
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Category, Post, QueueSlot
 from cluetrain.publishing.queues import do_set_queue
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post
+from cluetrain.publishing.services import do_create_post
 from cluetrain.voices.models import Network, Voice, VoiceAccess, VoiceKind
 
 DEMO_PASSWORD = "acme-rail-demo"  # noqa: S105 - printed on purpose for the demo logins

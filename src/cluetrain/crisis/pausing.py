@@ -18,7 +18,7 @@ after a worker died) pass through ``hold``, in the transaction that makes them d
 and ``hold`` agree through a lock on the organisation row (PostgreSQL): the declaration takes
 ``FOR NO KEY UPDATE`` on it, ``hold`` ``FOR SHARE``, so a schedule either commits before the
 declaration looks at the outbox or sees the incident once it is committed. Publishing takes its
-``FOR SHARE`` before it locks any delivery (``_incident_guard`` in publishing), so every
+``FOR SHARE`` before it locks any delivery (``publishing.incidents.guard``), so every
 transaction locks the organisation before deliveries and none can deadlock with a declaration.
 """
 
@@ -38,7 +38,7 @@ from cluetrain.crisis import scope, timeline
 from cluetrain.crisis.models import Incident, IncidentStatus, PausedDelivery, PauseStatus
 from cluetrain.organizations.models import Organization, Person
 from cluetrain.publishing.models import WAITING, Delivery, Post, PostEvent, PostStatus
-from cluetrain.publishing.services import summarise
+from cluetrain.publishing.status import summarise
 
 # What a person chose for a paused delivery; a later pause by the same incident leaves it be.
 DECIDED = (PauseStatus.RESUMED, PauseStatus.RESCHEDULED, PauseStatus.CANCELLED)

@@ -19,9 +19,10 @@ from cluetrain.crisis import scope, timeline
 from cluetrain.crisis.models import Incident, StatusUpdate
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Person
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Category, Delivery, PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post
+from cluetrain.publishing.services import do_create_post
 from cluetrain.voices.models import Voice
 
 MAX_LENGTH = 5000

@@ -38,9 +38,10 @@ from cluetrain.inbox.services import require_inbox
 from cluetrain.listening.models import Author, Direction, Message
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Person
+from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import Category, Delivery, Post, PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, do_create_post
+from cluetrain.publishing.services import do_create_post
 from cluetrain.voices.models import Network, Voice, VoiceStatus
 
 # Networks on which a reply can be threaded under the message it answers.

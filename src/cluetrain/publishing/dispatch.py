@@ -1,4 +1,4 @@
-"""The dispatcher: claims due deliveries, calls the networks, records where each post went.
+"""The dispatcher: claims due deliveries, calls the networks, has where each post went recorded.
 
 The outbox row (``Delivery``) is the job. Its life, and why nothing is lost or sent twice:
 
@@ -9,11 +9,11 @@ The outbox row (``Delivery``) is the job. Its life, and why nothing is lost or s
    renews the lease, and only if the row is still this worker's and still ``publishing``. A
    pause (crisis mode) or a cancel committed before that instant wins: nothing is sent.
 3. *Call*: the connector publishes under the delivery's idempotency key.
-4. *Record*: the result is written only if the claim is still ours.
+4. *Record*: the result is written only if the claim is still ours (``publishing.recording``).
 
-A worker killed anywhere leaves the row ``publishing`` until its lease runs out; then it is put
-back, and the next attempt (``attempts`` > 1) makes the connector look for the post that may
-already be out before creating it again.
+A worker killed anywhere leaves the row ``publishing`` until its lease runs out; then
+``publishing.recovery`` puts it back, and the next attempt (``attempts`` > 1) makes the
+connector look for the post that may already be out before creating it again.
 """
 
 from __future__ import annotations
@@ -23,14 +23,13 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 
 from cluetrain.networks.base import (
@@ -45,9 +44,8 @@ from cluetrain.networks.base import (
     PublishedRef,
 )
 from cluetrain.organizations import policy
-from cluetrain.publishing import connectors, ratelimit
-from cluetrain.publishing.models import Delivery, Post, PostEvent, PostStatus
-from cluetrain.publishing.services import refresh_status
+from cluetrain.publishing import connectors, ratelimit, recording
+from cluetrain.publishing.models import Delivery, Post, PostStatus
 from cluetrain.voices.models import Voice, VoiceStatus
 
 logger = logging.getLogger(__name__)
@@ -76,48 +74,6 @@ def claim(token: str, *, batch: int = BATCH, now: datetime | None = None) -> lis
                 attempts=F("attempts") + 1,
             )
     return ids
-
-
-def reclaim_stale(now: datetime | None = None) -> int:
-    """Put back deliveries whose worker's lease ran out (the worker stopped mid-way)."""
-    now = now or timezone.now()
-    stale = list(
-        Delivery.objects.filter(status=PostStatus.PUBLISHING, claimed_until__lt=now).values_list(
-            "pk", "post_id", "claim_token", "organization_id"
-        )[:1000]
-    )
-    count = 0
-    for pk, post_id, token, organization_id in stale:
-        with transaction.atomic():
-            _incident_guard(organization_id)
-            if Delivery.objects.filter(
-                pk=pk, status=PostStatus.PUBLISHING, claim_token=token, claimed_until__lt=now
-            ).update(status=PostStatus.SCHEDULED, claim_token="", claimed_until=None):
-                count += 1
-                _hold_for_incident(organization_id, pk)
-                PostEvent.objects.create(
-                    post_id=post_id,
-                    delivery_id=pk,
-                    verb="recovered",
-                    message="The worker publishing it stopped; another will finish the job.",
-                )
-    if count:
-        logger.warning("put back %d delivery(ies) whose worker stopped", count)
-    return count
-
-
-def _incident_guard(organization_id: int) -> None:
-    # Taken before any delivery row, so that this transaction and a declaration lock in the
-    # same order (organisation, then deliveries) and cannot deadlock; see crisis.pausing.
-    from cluetrain.crisis.pausing import lock_organization
-
-    lock_organization(organization_id, exclusive=False)
-
-
-def _hold_for_incident(organization_id: int, pk: int) -> None:
-    from cluetrain.crisis.pausing import hold
-
-    hold(organization_id, [pk])
 
 
 def _load(pk: int) -> Delivery | None:
@@ -193,101 +149,16 @@ def _ref(value: str) -> PublishedRef | None:
     return PublishedRef(id=value, url=value) if value else None
 
 
-def refs_of(delivery: Delivery) -> list[PublishedRef]:
-    """Where each part of a delivery went so far, as the connectors take them."""
-    return [
-        PublishedRef(id=r["id"], url=r.get("url", ""), cid=r.get("cid", "")) for r in delivery.refs
-    ]
-
-
-def _as_json(refs: list[PublishedRef]) -> list[dict[str, str]]:
-    return [{"id": r.id, "url": r.url, "cid": r.cid} for r in refs]
-
-
-def _mine(delivery: Delivery, token: str) -> Any:
-    return Delivery.objects.filter(pk=delivery.pk, claim_token=token, status=PostStatus.PUBLISHING)
-
-
-def delivery_event(delivery: Delivery, verb: str, message: str = "") -> None:
-    PostEvent.objects.create(
-        post_id=delivery.post_id, delivery=delivery, verb=verb, message=message[:2000]
-    )
-
-
-def _fail(delivery: Delivery, token: str, code: str, message: str) -> None:
-    with transaction.atomic():
-        if _mine(delivery, token).update(
-            status=PostStatus.FAILED, error_code=code, error=message, claim_token=""
-        ):
-            delivery_event(delivery, "failed", message)
-            refresh_status(delivery.post_id)
-
-
-def _later(delivery: Delivery, token: str, seconds: float, message: str, *, attempt: bool) -> None:
-    """Put the delivery back to be tried again in ``seconds`` (not counted if not ``attempt``)."""
-    changes: dict[str, Any] = {
-        "status": PostStatus.SCHEDULED,
-        "due_at": timezone.now() + timedelta(seconds=seconds),
-        "claim_token": "",
-        "claimed_until": None,
-        "error": message,
-        "error_code": "retrying" if attempt else "waiting",
-    }
-    if not attempt:
-        changes["attempts"] = F("attempts") - 1
-    with transaction.atomic():
-        _incident_guard(delivery.organization_id)
-        if _mine(delivery, token).update(**changes):
-            if attempt:
-                delivery_event(delivery, "retrying", message)
-            # A retry during an incident that covers it waits for people to decide.
-            _hold_for_incident(delivery.organization_id, delivery.pk)
-
-
-def _needs_reconnect(delivery: Delivery, token: str, message: str) -> None:
-    from cluetrain.notifications.services import notify
-
-    voice = delivery.voice
-    text = (
-        f"{voice.get_network_display()} refused the credentials of {voice}: {message} "
-        "Reconnect the account; its posts will then go out."
-    )
-    with transaction.atomic():
-        if not _mine(delivery, token).update(
-            status=PostStatus.FAILED, error_code="credentials", error=text, claim_token=""
-        ):
-            return
-        delivery_event(delivery, "failed", text)
-        refresh_status(delivery.post_id)
-        changed = Voice.objects.filter(pk=voice.pk, status=VoiceStatus.CONNECTED).update(
-            status=VoiceStatus.NEEDS_RECONNECT
-        )
-        voice.status = VoiceStatus.NEEDS_RECONNECT
-        if changed:  # tell once, when the voice changes state, not for every post
-            people = [voice.owner] if voice.owner else [delivery.post.author]
-            for person in people:
-                if person is not None:
-                    notify(
-                        person,
-                        "voice.needs_reconnect",
-                        f"{voice} needs reconnecting",
-                        text,
-                        organization=voice.organization,
-                        url="/voices/",
-                    )
-    connectors.forget(voice.pk)
-
-
 def backoff(attempt: int) -> float:
     """Exponential back-off with jitter: about 15 s, 30 s, 1 min … capped at an hour."""
     return min(BACKOFF_CAP, BACKOFF_SECONDS * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
 
 
-def publish_one(pk: int | Delivery, token: str, recorder: Recorder | None = None) -> str:
+def publish_one(pk: int | Delivery, token: str, recorder: recording.Recorder | None = None) -> str:
     """Run one claimed delivery to its end (or back to the queue); returns its new status.
 
     With a ``recorder``, a success is recorded with the rest of the batch (one transaction for
-    several posts) instead of at once; see ``Recorder``.
+    several posts) instead of at once; see ``recording.Recorder``.
     """
     delivery = _load(pk) if isinstance(pk, int) else pk
     if (
@@ -300,10 +171,10 @@ def publish_one(pk: int | Delivery, token: str, recorder: Recorder | None = None
     if voice.status != VoiceStatus.CONNECTED:
         # "credentials": sent again by itself once the owner reconnects the voice.
         code = "credentials" if voice.status == VoiceStatus.NEEDS_RECONNECT else "voice"
-        _fail(delivery, token, code, f"{voice} {voice.get_status_display().lower()}.")
+        recording.fail(delivery, token, code, f"{voice} {voice.get_status_display().lower()}.")
         return PostStatus.FAILED
     if not _may_post(delivery):
-        _fail(
+        recording.fail(
             delivery,
             token,
             "not_allowed",
@@ -312,33 +183,33 @@ def publish_one(pk: int | Delivery, token: str, recorder: Recorder | None = None
         return PostStatus.FAILED
     wait = ratelimit.wait_for(voice)
     if wait > 0:
-        _later(delivery, token, wait, f"Waiting for {voice}'s rate limit.", attempt=False)
+        recording.later(delivery, token, wait, f"Waiting for {voice}'s rate limit.", attempt=False)
         return PostStatus.SCHEDULED
     try:
         connector = connectors.for_voice(voice)
         outgoing = outgoing_for(delivery)
     except CredentialsRejected as exc:
-        _needs_reconnect(delivery, token, str(exc))
+        recording.needs_reconnect(delivery, token, str(exc))
         return PostStatus.FAILED
     except (ConnectorError, OSError, ValueError) as exc:
-        _fail(delivery, token, "setup", f"Cannot publish through {voice}: {exc}")
+        recording.fail(delivery, token, "setup", f"Cannot publish through {voice}: {exc}")
         return PostStatus.FAILED
     now = timezone.now()
     lease = timedelta(seconds=settings.PUBLISH_LEASE_SECONDS)
     # The last moment: a pause or cancel committed before this UPDATE stops the call.
     if not _stamp_call(delivery, token, now, now + lease):
         return "skipped"
-    on_part = _part_recorder(delivery, token) if len(outgoing.parts) > 1 else None
+    on_part = recording.part_recorder(delivery, token) if len(outgoing.parts) > 1 else None
     try:
-        refs = connector.publish(outgoing, done=refs_of(delivery), on_part=on_part)
+        refs = connector.publish(outgoing, done=recording.refs_of(delivery), on_part=on_part)
     except CredentialsRejected as exc:
-        _needs_reconnect(delivery, token, str(exc))
+        recording.needs_reconnect(delivery, token, str(exc))
         return PostStatus.FAILED
     except NetworkError as exc:
         if exc.retry_after:
             ratelimit.hold(voice, exc.retry_after)
         if delivery.attempts >= settings.PUBLISH_MAX_ATTEMPTS:
-            _fail(
+            recording.fail(
                 delivery,
                 token,
                 "network",
@@ -346,23 +217,25 @@ def publish_one(pk: int | Delivery, token: str, recorder: Recorder | None = None
             )
             return PostStatus.FAILED
         delay = exc.retry_after or backoff(delivery.attempts)
-        _later(delivery, token, delay, f"{exc} Trying again in {delay:.0f} s.", attempt=True)
+        recording.later(
+            delivery, token, delay, f"{exc} Trying again in {delay:.0f} s.", attempt=True
+        )
         return PostStatus.SCHEDULED
     except (ContentRejected, NotSupported) as exc:
-        _fail(delivery, token, "content", str(exc))
+        recording.fail(delivery, token, "content", str(exc))
         return PostStatus.FAILED
     except ConnectorError as exc:
-        _fail(delivery, token, "network_answer", str(exc))
+        recording.fail(delivery, token, "network_answer", str(exc))
         return PostStatus.FAILED
     except Exception:
         # A bug, not the network: keep the post, say so plainly, and let people retry it.
         logger.exception("publishing delivery %s failed unexpectedly", delivery.pk)
-        _fail(delivery, token, "internal", "Cluetrain failed while publishing; retry it.")
+        recording.fail(delivery, token, "internal", "Cluetrain failed while publishing; retry it.")
         return PostStatus.FAILED
-    if recorder is not None and delivery.network in Recorder.DEFERRABLE:
+    if recorder is not None and delivery.network in recording.Recorder.DEFERRABLE:
         recorder.add(delivery, refs)
     else:
-        _record(delivery, token, refs)
+        recording.record(delivery, token, refs)
     return PostStatus.PUBLISHED
 
 
@@ -386,131 +259,6 @@ def _stamp_call(delivery: Delivery, token: str, now: datetime, until: datetime) 
             ],
         )
         return cursor.rowcount == 1
-
-
-def _part_recorder(delivery: Delivery, token: str) -> Callable[[int, PublishedRef], None]:
-    done = refs_of(delivery)
-
-    def record(index: int, ref: PublishedRef) -> None:
-        done[index:] = [ref]
-        _mine(delivery, token).update(refs=_as_json(done))
-
-    return record
-
-
-def _record(delivery: Delivery, token: str, refs: list[PublishedRef]) -> None:
-    url = refs[0].url if refs else ""
-    with transaction.atomic():
-        if not _mine(delivery, token).update(
-            status=PostStatus.PUBLISHED,
-            refs=_as_json(refs),
-            url=url[:500],
-            published_at=timezone.now(),
-            claim_token="",
-            claimed_until=None,
-            error="",
-            error_code="",
-        ):
-            # Our claim was taken over (we were slower than the lease). The other attempt
-            # finds this post through its key; nothing to record here.
-            logger.warning("delivery %s: claim lost after publishing", delivery.pk)
-            return
-        delivery_event(delivery, "published", url)
-        # One statement in the common case (every delivery of the post is out); the general
-        # summary only when some are not.
-        others = Delivery.objects.filter(post_id=delivery.post_id).exclude(
-            status=PostStatus.PUBLISHED
-        )
-        done = (
-            Post.objects.filter(pk=delivery.post_id)
-            .exclude(Exists(others))
-            .update(status=PostStatus.PUBLISHED, published_at=timezone.now())
-        )
-        if not done:
-            refresh_status(delivery.post_id)
-
-
-def _write_where_each_went(deliveries: list[Delivery]) -> None:
-    """Each delivery's own refs and URL, in one round trip (executemany)."""
-    refs = Delivery._meta.get_field("refs")
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {Delivery._meta.db_table} SET refs = %s, url = %s WHERE id = %s",  # noqa: S608
-            [(refs.get_db_prep_value(d.refs, connection), d.url, d.pk) for d in deliveries],
-        )
-
-
-class Recorder:
-    """Records a batch's successes together: one transaction for up to a batch of posts.
-
-    Deferring is safe only where a repeated attempt finds its earlier self on the network: a
-    worker killed before the flush leaves those posts ``publishing``, and their next attempt
-    finds each post by its key instead of sending it again (Bluesky record keys, Mastodon's
-    Idempotency-Key, Cluetrain's own practice space and feeds). Webhooks cannot be asked, so
-    they are recorded one by one, at once.
-    """
-
-    DEFERRABLE = frozenset({"practice", "feed", "bluesky", "mastodon"})
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-        self.pending: list[tuple[Delivery, list[PublishedRef]]] = []
-
-    def add(self, delivery: Delivery, refs: list[PublishedRef]) -> None:
-        self.pending.append((delivery, refs))
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
-        items, self.pending = self.pending, []
-        now = timezone.now()
-        with transaction.atomic():
-            ids = [delivery.pk for delivery, _ in items]
-            mine = set(
-                Delivery.objects.filter(
-                    pk__in=ids, claim_token=self.token, status=PostStatus.PUBLISHING
-                )
-                .select_for_update()
-                .values_list("pk", flat=True)
-            )
-            kept = []
-            for delivery, refs in items:
-                if delivery.pk not in mine:
-                    logger.warning("delivery %s: claim lost after publishing", delivery.pk)
-                    continue
-                delivery.refs = _as_json(refs)
-                delivery.url = (refs[0].url if refs else "")[:500]
-                kept.append(delivery)
-            if not kept:
-                return
-            # What every row shares in one statement; what differs (where each post went)
-            # in a second.
-            Delivery.objects.filter(pk__in=[d.pk for d in kept]).update(
-                status=PostStatus.PUBLISHED,
-                published_at=now,
-                claim_token="",
-                claimed_until=None,
-                error="",
-                error_code="",
-            )
-            _write_where_each_went(kept)
-            PostEvent.objects.bulk_create(
-                PostEvent(post_id=d.post_id, delivery=d, verb="published", message=d.url)
-                for d in kept
-            )
-            post_ids = {d.post_id for d in kept}
-            unfinished = Delivery.objects.filter(post_id=OuterRef("pk")).exclude(
-                status=PostStatus.PUBLISHED
-            )
-            Post.objects.filter(pk__in=post_ids).exclude(Exists(unfinished)).update(
-                status=PostStatus.PUBLISHED, published_at=now
-            )
-            for post_id in (
-                Post.objects.filter(pk__in=post_ids)
-                .exclude(status=PostStatus.PUBLISHED)
-                .values_list("pk", flat=True)
-            ):
-                refresh_status(post_id)
 
 
 def run_due(token: str | None = None, *, limit: int | None = None) -> int:
@@ -545,7 +293,7 @@ def _no_flush_wait() -> Iterator[None]:
 
 def _run_due(token: str, limit: int | None) -> int:
     handled = 0
-    recorder = Recorder(token)
+    recorder = recording.Recorder(token)
     while limit is None or handled < limit:
         ids = claim(token)
         if not ids:

@@ -18,10 +18,10 @@ from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
 from cluetrain.core.errors import ServiceError
+from cluetrain.publishing.drafts import Draft, Upload
 from cluetrain.publishing.media import MAX_ATTACHED, MAX_UPLOAD_BYTES
 from cluetrain.publishing.models import Category, PostMedia, Visibility, Weekday
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.services import Draft, Upload
 from cluetrain.voices.models import Network, Voice
 
 WHEN_CHOICES = [

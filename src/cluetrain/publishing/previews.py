@@ -32,9 +32,9 @@ from cluetrain.guidelines import presenting
 from cluetrain.guidelines.services import check_text
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Organization, Person
+from cluetrain.publishing.drafts import Draft, check_draft, duplicates, lengths
 from cluetrain.publishing.forms import IMAGE_SLOTS, variant_field, voice_ids
 from cluetrain.publishing.models import Category, Post, Visibility, split_parts
-from cluetrain.publishing.services import Draft, check_draft, duplicates, lengths
 from cluetrain.publishing.text import clean_text
 from cluetrain.voices.models import Network, Voice
 

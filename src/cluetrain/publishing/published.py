@@ -10,15 +10,10 @@ from django.utils import timezone
 from cluetrain.core import audit
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations.models import Person
+from cluetrain.publishing.drafts import check_voices, lengths
 from cluetrain.publishing.models import Delivery, Post, PostEvent, PostStatus
-from cluetrain.publishing.services import (
-    can_cancel,
-    check_voices,
-    lengths,
-    record_event,
-    refresh_status,
-    require_author,
-)
+from cluetrain.publishing.services import can_cancel, record_event, require_author
+from cluetrain.publishing.status import refresh_status
 from cluetrain.publishing.text import clean_text
 from cluetrain.voices.models import Voice
 from cluetrain.voices.services import check_disclosure

@@ -1,17 +1,13 @@
 """Writing, scheduling and changing posts. UI, API, CLI and tasks all come through here.
 
-Every check happens before anything is stored: a post is created whole (post, media,
-deliveries, history) or not at all. Permissions are checked here, not only in views: a personal
-voice is its owner's alone, whoever asks.
+A draft is checked whole first (``publishing.drafts``), then stored whole (post, media,
+deliveries, history) or not at all. Whatever makes deliveries due here gives way to crisis mode
+in the same transaction (``publishing.incidents``).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -23,185 +19,21 @@ from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Organization, Person
 from cluetrain.organizations.policy import Permission
-from cluetrain.publishing import gate, limits, scheduling
-from cluetrain.publishing.media import MAX_ATTACHED, check_alt, prepare_image
+from cluetrain.publishing import gate, incidents, scheduling
+from cluetrain.publishing.drafts import CheckedDraft, Draft, check_draft, check_url, check_voices
 from cluetrain.publishing.models import (
     FINISHED,
-    Category,
     Delivery,
     Post,
     PostEvent,
     PostMedia,
     PostStatus,
     QueueSlot,
-    Visibility,
-    split_parts,
 )
 from cluetrain.publishing.scheduling import Schedule, When
-from cluetrain.publishing.text import clean_text, fingerprint
-from cluetrain.voices.models import Network, Voice, VoiceStatus
-from cluetrain.voices.services import check_disclosure
-
-DUPLICATE_WINDOW = timedelta(days=30)
-MAX_PARTS = 25
-MAX_VOICES = 50
-_URL = re.compile(r"^(https?://[^\s<>\"]{1,490}|at://[^\s<>\"]{1,490})$")
-
-
-@dataclass(frozen=True)
-class Upload:
-    """An image as it arrived: bytes, the name it had and its description."""
-
-    data: bytes
-    filename: str
-    alt_text: str
-
-
-@dataclass
-class Draft:
-    """What a person wrote in the composer (or sent through the API or the CLI)."""
-
-    text: str
-    voices: Sequence[Voice]
-    variants: dict[str, str] = field(default_factory=dict)
-    category: str = Category.OPERATIONAL
-    media: Sequence[Upload] = ()
-    title: str = ""
-    visibility: str = Visibility.PUBLIC
-    content_warning: str = ""
-    reply_to_url: str = ""
-    quote_url: str = ""
-    link_preview: dict[str, str] = field(default_factory=dict)
-    # A director's written reason for publishing despite a blocking guideline finding.
-    override_reason: str = ""
-
-
-@dataclass(frozen=True)
-class Length:
-    """One voice's count against its network's limit, for one part of the text."""
-
-    voice: Voice
-    part: int
-    used: int
-    limit: int
-
-    @property
-    def over(self) -> int:
-        return max(0, self.used - self.limit)
-
-
-def lengths(draft_text: str, variants: dict[str, str], voices: Iterable[Voice]) -> list[Length]:
-    """Every part's length for every voice, as its network counts; no network call."""
-    found = []
-    for voice in voices:
-        text = variants.get(voice.network) or draft_text
-        limit = limits.limit_of(voice)
-        for index, part in enumerate(split_parts(text) or [""]):
-            found.append(Length(voice, index, limits.count(voice.network, part, limit).used, limit))
-    return found
-
-
-def duplicates(
-    voices: Iterable[Voice], text: str, *, exclude_post: int | None = None
-) -> list[Delivery]:
-    """Deliveries of the same text through the same voices in the last 30 days."""
-    voice_ids = [voice.pk for voice in voices]
-    if not voice_ids or not text.strip():
-        return []
-    since = timezone.now() - DUPLICATE_WINDOW
-    queryset = (
-        Delivery.objects.filter(
-            voice_id__in=voice_ids,
-            text_hash=fingerprint(text),
-            created_at__gte=since,
-        )
-        .exclude(status__in=[PostStatus.CANCELLED, PostStatus.DRAFT])
-        .select_related("voice", "post")
-        .order_by("-created_at")
-    )
-    if exclude_post is not None:
-        queryset = queryset.exclude(post_id=exclude_post)
-    return list(queryset[:10])
-
-
-def check_voices(
-    person: Person, organization: Organization, voices: Sequence[Voice]
-) -> list[Voice]:
-    unique = list({voice.pk: voice for voice in voices}.values())
-    if not unique:
-        raise ServiceError("Choose at least one voice to publish through.", code="no_voice")
-    if len(unique) > MAX_VOICES:
-        raise ServiceError(f"A post can go through at most {MAX_VOICES} voices.", code="voices")
-    for voice in unique:
-        if voice.organization_id != organization.pk:
-            raise NotAllowed(f"{voice} does not belong to {organization.name}.")
-        policy.require_post_as(person, voice)
-        if voice.status != VoiceStatus.CONNECTED:
-            raise ServiceError(
-                f"{voice} {voice.get_status_display().lower()}: reconnect it before posting.",
-                code="voice_status",
-            )
-    return unique
-
-
-def _check_url(value: str, what: str) -> str:
-    value = (value or "").strip()
-    if value and not _URL.match(value):
-        raise ServiceError(f"The {what} must be a web address (https://…) or an at:// URI.")
-    return value
-
-
-@dataclass
-class _Checked:
-    text: str
-    variants: dict[str, str]
-    voices: list[Voice]
-    images: list[tuple[Any, str, str]]  # (prepared image, alt text, original name)
-    guidelines: gate.Checked = field(default_factory=gate.Checked)
-
-
-def check_draft(person: Person, organization: Organization, draft: Draft) -> _Checked:
-    """Every check a draft must pass before it is stored; raises ``ServiceError`` on the first."""
-    voices = check_voices(person, organization, draft.voices)
-    text = clean_text(draft.text)
-    networks = {voice.network for voice in voices}
-    variants = {}
-    for network, variant in (draft.variants or {}).items():
-        if network not in Network.values:
-            raise ServiceError(f"{network!r} is not a network.", code="variant")
-        if network in networks and (variant or "").strip() and variant.strip() != text:
-            variants[network] = clean_text(variant)
-    if draft.category not in Category.values:
-        raise ServiceError(f"{draft.category!r} is not a post category.", code="category")
-    if draft.visibility not in Visibility.values:
-        raise ServiceError(f"{draft.visibility!r} is not a visibility.", code="visibility")
-    if len(draft.content_warning) > 200 or len(draft.title) > 200:
-        raise ServiceError("A title or content warning can be at most 200 characters.")
-    for length in lengths(text, variants, voices):
-        if length.over:
-            part = f" (post {length.part + 1} of the thread)" if length.part else ""
-            raise ServiceError(
-                f"Too long for {length.voice}{part}: {length.used} of {length.limit} "
-                f"characters. Shorten it, split it with a line of ---, or write a "
-                f"{length.voice.get_network_display()} version.",
-                code="too_long",
-            )
-    for voice in voices:
-        parts = split_parts(variants.get(voice.network) or text)
-        if len(parts) > MAX_PARTS:
-            raise ServiceError(f"A thread can have at most {MAX_PARTS} posts.", code="thread")
-        check_disclosure(voice, variants.get(voice.network) or text)
-    if len(draft.media) > min(MAX_ATTACHED, *(limits.max_media(v) for v in voices)):
-        raise ServiceError(f"A post can carry at most {MAX_ATTACHED} images.", code="media_count")
-    images = [
-        (prepare_image(upload.data, upload.filename), check_alt(upload.alt_text), upload.filename)
-        for upload in draft.media
-    ]
-    gate.check_learner(person, organization, voices)
-    guidelines = gate.check_guidelines(
-        person, organization, text, variants, override_reason=draft.override_reason
-    )
-    return _Checked(text, variants, voices, images, guidelines)
+from cluetrain.publishing.status import refresh_status
+from cluetrain.publishing.text import fingerprint
+from cluetrain.voices.models import Voice
 
 
 def _due_times(voices: list[Voice], schedule: Schedule) -> tuple[dict[int, datetime], str]:
@@ -244,39 +76,7 @@ def record_event(
     )
 
 
-def refresh_status(post: Post | int) -> str:
-    """Set the post's status from its deliveries' and return it."""
-    post_id = post if isinstance(post, int) else post.pk
-    statuses = set(Delivery.objects.filter(post_id=post_id).values_list("status", flat=True))
-    status = summarise(statuses)
-    changes: dict[str, Any] = {"status": status}
-    if status == PostStatus.PUBLISHED:
-        changes["published_at"] = timezone.now()
-    Post.objects.filter(pk=post_id).exclude(status=status).update(**changes)
-    if isinstance(post, Post):
-        post.status = status
-    return status
-
-
-def summarise(statuses: set[str]) -> str:
-    """One word for a post whose deliveries are in ``statuses``."""
-    if not statuses:
-        return PostStatus.DRAFT
-    if len(statuses) == 1:
-        return next(iter(statuses))
-    if statuses & {PostStatus.SCHEDULED, PostStatus.PUBLISHING}:
-        if statuses & {PostStatus.PUBLISHING, PostStatus.PUBLISHED}:
-            return PostStatus.PUBLISHING
-        return PostStatus.SCHEDULED
-    for status in (PostStatus.PAUSED, PostStatus.FAILED, PostStatus.REVIEW, PostStatus.DRAFT):
-        if status in statuses:
-            return status
-    if PostStatus.PUBLISHED in statuses:
-        return PostStatus.PUBLISHED
-    return PostStatus.CANCELLED
-
-
-def _keep_check(post: Post, checked: _Checked, person: Person, draft: Draft) -> None:
+def _keep_check(post: Post, checked: CheckedDraft, person: Person, draft: Draft) -> None:
     post.check_verdict = checked.guidelines.verdict
     post.check_version = checked.guidelines.version
     post.findings = checked.guidelines.findings
@@ -305,8 +105,8 @@ def do_create_post(
             title=draft.title.strip(),
             visibility=draft.visibility,
             content_warning=draft.content_warning.strip(),
-            reply_to_url=_check_url(draft.reply_to_url, "post to reply to"),
-            quote_url=_check_url(draft.quote_url, "post to quote"),
+            reply_to_url=check_url(draft.reply_to_url, "post to reply to"),
+            quote_url=check_url(draft.quote_url, "post to quote"),
             link_preview=draft.link_preview or {},
             time_zone=schedule.time_zone,
             media_count=len(checked.images),
@@ -330,7 +130,7 @@ def do_create_post(
     return post
 
 
-def _save_media(post: Post, checked: _Checked) -> None:
+def _save_media(post: Post, checked: CheckedDraft) -> None:
     for position, (image, alt_text, name) in enumerate(checked.images):
         media = PostMedia(
             post=post,
@@ -361,7 +161,7 @@ def do_update_post(person: Person, post: Post, draft: Draft, schedule: Schedule)
     due, note = _due_times(checked.voices, schedule) if schedule.when != When.DRAFT else ({}, "")
     scheduling.zone(schedule.time_zone)
     with transaction.atomic():
-        _incident_guard(post)
+        incidents.guard(post.organization_id)
         post = Post.objects.select_for_update().get(pk=post.pk)
         deliveries = {d.voice_id: d for d in post.deliveries.select_for_update()}
         if any(d.status not in CHANGEABLE for d in deliveries.values()):
@@ -385,8 +185,8 @@ def do_update_post(person: Person, post: Post, draft: Draft, schedule: Schedule)
         post.text, post.variants = checked.text, checked.variants
         post.category, post.title = draft.category, draft.title.strip()
         post.visibility, post.content_warning = draft.visibility, draft.content_warning.strip()
-        post.reply_to_url = _check_url(draft.reply_to_url, "post to reply to")
-        post.quote_url = _check_url(draft.quote_url, "post to quote")
+        post.reply_to_url = check_url(draft.reply_to_url, "post to reply to")
+        post.quote_url = check_url(draft.quote_url, "post to quote")
         post.link_preview = draft.link_preview or {}
         post.time_zone, post.media_count = schedule.time_zone, len(checked.images)
         post.scheduled_at = None
@@ -414,7 +214,7 @@ def _schedule(person: Person, post: Post, due: dict[int, datetime], note: str = 
     # Said back to the person by whatever asked (a DST adjustment, for instance).
     post.schedule_note = note
     if status == PostStatus.SCHEDULED:
-        _hold_for_incident(post)
+        incidents.hold_post(post)
     refresh_status(post)
     when = "now" if post.scheduled_at <= timezone.now() + timedelta(seconds=5) else "for later"
     if reason:
@@ -429,20 +229,6 @@ def _schedule(person: Person, post: Post, due: dict[int, datetime], note: str = 
         record_event(post, "scheduled", f"Scheduled {when}. {note}".strip(), actor=person)
 
 
-def _incident_guard(post: Post) -> None:
-    """Crisis mode: lock in the order a declaration does (organisation first; no deadlock)."""
-    from cluetrain.crisis.pausing import lock_organization
-
-    lock_organization(post.organization_id, exclusive=False)
-
-
-def _hold_for_incident(post: Post) -> None:
-    """Crisis mode: what becomes due while an incident covers it is paused at once."""
-    from cluetrain.crisis.pausing import hold_post
-
-    hold_post(post)
-
-
 def release_reviewed(post: Post, reviewer: Person) -> int:
     """A reviewer approved the post: it goes out at its planned time (now if that has passed)."""
     now = timezone.now()
@@ -453,7 +239,7 @@ def release_reviewed(post: Post, reviewer: Person) -> int:
             delivery.due_at = max(delivery.due_at or now, now)
         Delivery.objects.bulk_update(waiting, ["status", "due_at"])
         if waiting:
-            _hold_for_incident(post)
+            incidents.hold_post(post)
             post.scheduled_at = min(d.due_at for d in waiting if d.due_at)
             post.save(update_fields=["scheduled_at", "updated_at"])
             refresh_status(post)
@@ -489,7 +275,7 @@ def do_schedule(person: Person, post: Post, schedule: Schedule) -> Post:
     if schedule.when == When.DRAFT:
         raise ServiceError("Choose when to publish.", code="when")
     with transaction.atomic():
-        _incident_guard(post)
+        incidents.guard(post.organization_id)
         post = Post.objects.select_for_update().get(pk=post.pk)
         deliveries = list(post.deliveries.select_related("voice", "voice__owner"))
         if any(d.status not in (PostStatus.DRAFT, PostStatus.SCHEDULED) for d in deliveries):
@@ -568,7 +354,7 @@ def do_retry(person: Person, post: Post) -> int:
             status=PostStatus.SCHEDULED, due_at=timezone.now(), error="", error_code="", attempts=0
         )
         if count:
-            _hold_for_incident(post)
+            incidents.hold_post(post)
             refresh_status(post)
             record_event(post, "retried", f"{count} to try again.", actor=person)
     return count
@@ -596,14 +382,10 @@ def do_publish(person: Person, voice: Voice, text: str) -> Post:
 
 __all__ = [
     "FINISHED",
-    "Draft",
-    "Upload",
     "do_cancel",
     "do_create_post",
     "do_publish",
     "do_reschedule",
     "do_retry",
     "do_schedule",
-    "duplicates",
-    "lengths",
 ]

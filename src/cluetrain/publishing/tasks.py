@@ -11,8 +11,10 @@ from cluetrain.networks.base import (
     NotSupported,
 )
 from cluetrain.publishing import connectors
-from cluetrain.publishing.dispatch import delivery_event, outgoing_for, refs_of
+from cluetrain.publishing.dispatch import outgoing_for
 from cluetrain.publishing.models import Delivery, PostStatus
+from cluetrain.publishing.recording import delivery_event, refs_of
+from cluetrain.publishing.status import refresh_status
 
 
 @job(max_attempts=6, backoff_seconds=30)
@@ -55,8 +57,6 @@ def propagate_delete(delivery_id: int) -> str:
         delivery_event(delivery, "delete_failed", str(exc))
         raise PermanentFailure(str(exc)) from exc
     Delivery.objects.filter(pk=delivery.pk).update(status=PostStatus.CANCELLED)
-    from cluetrain.publishing.services import refresh_status
-
     refresh_status(delivery.post_id)
     delivery_event(delivery, "deleted", f"Taken down from {delivery.voice}.")
     return "deleted"

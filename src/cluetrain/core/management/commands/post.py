@@ -25,9 +25,10 @@ from cluetrain.api.schemas import PostDetail
 from cluetrain.api.voices import voice_out
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations import policy
+from cluetrain.publishing.drafts import Draft, Upload
 from cluetrain.publishing.media import MAX_UPLOAD_BYTES
 from cluetrain.publishing.models import Category, Post, PostStatus
-from cluetrain.publishing.services import Draft, Upload, do_create_post
+from cluetrain.publishing.services import do_create_post
 
 TOKEN_VARIABLE = "CLUETRAIN_TOKEN"  # noqa: S105 (a variable's name)
 

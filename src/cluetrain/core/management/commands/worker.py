@@ -12,7 +12,7 @@ from django.db import close_old_connections, connection
 from cluetrain.core.jobs import enqueue_due_periodic_jobs, reclaim_stale_jobs
 from cluetrain.core.setup import settle
 from cluetrain.publishing.dispatch import dispatcher
-from cluetrain.publishing.dispatch import reclaim_stale as reclaim_stale_deliveries
+from cluetrain.publishing.recovery import reclaim_stale as reclaim_stale_deliveries
 
 logger = logging.getLogger("cluetrain.worker")
 
