@@ -85,6 +85,11 @@ INSTALLED_APPS = [
     "cluetrain.triage",
     "cluetrain.inbox",
     "cluetrain.crisis",
+    "cluetrain.academy",
+    "cluetrain.practice",
+    "cluetrain.cohorts",
+    "cluetrain.agencies",
+    "cluetrain.knowledge",
     "cluetrain.api",
     "ninja",
 ]

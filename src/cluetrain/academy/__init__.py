@@ -1,0 +1,1 @@
+"""Courses, lessons, quizzes, assignments and each person's progress towards autonomy."""

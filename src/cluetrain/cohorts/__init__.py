@@ -1,0 +1,1 @@
+"""Engagement-centre rotations: cohorts immersed in the centre, then placed into departments."""

@@ -1,0 +1,1 @@
+"""Verified facts staff can cite, and questions to the peer group."""
