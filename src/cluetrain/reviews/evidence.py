@@ -4,8 +4,8 @@
 - approved without changes: those approved with no request for changes on any of their reviews;
 - the last ``block`` finding: the latest of their posts whose stored guideline verdict was
   ``block`` (publishing keeps the verdict with the post);
-- academy modules: the academy does not exist yet, so none are done and a requirement of 0 is
-  met; any higher requirement cannot be met until it does.
+- academy modules: the organisation's academy courses that count as modules and that the person
+  finished (every lesson done, every quiz passed), from ``cluetrain.academy.progress``.
 
 Every figure for many people comes from a few queries, whatever their number.
 """
@@ -72,7 +72,10 @@ def evidence_of_many(
     *,
     now: datetime | None = None,
 ) -> dict[int, Evidence]:
-    """Each person's evidence in the organisation, from two queries in all."""
+    """Each person's evidence in the organisation, from three queries in all."""
+    # The academy reads evidence too (its progress pages), so it is imported here, not above.
+    from cluetrain.academy.progress import modules_done
+
     now = now or timezone.now()
     found = {pk: Evidence(pk, level, _next(level)) for pk, level in levels.items()}
     changed: set[int] = set()
@@ -98,7 +101,9 @@ def evidence_of_many(
             .values_list("author_id", "last")
         ):
             found[author_id].last_block_at = last
+    done = modules_done(organization, list(levels))
     for pk, evidence in found.items():
+        evidence.academy_modules_done = done.get(pk, 0)
         evidence.reviewed_posts = len(decided[pk])
         evidence.approved_without_changes = len(approved[pk] - changed)
         evidence.academy_modules_required = rules.academy_modules_required

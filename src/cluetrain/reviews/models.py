@@ -68,7 +68,7 @@ class ReviewPolicy(models.Model):
     min_reviewed_posts = models.PositiveIntegerField(default=10)
     min_approval_rate = models.FloatField(default=0.9)
     block_free_days = models.PositiveIntegerField(default=30)
-    # The academy does not exist yet: until it does, any requirement counts as met.
+    # How many academy modules (courses that count) a learner or supervised person must finish.
     academy_modules_required = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -1,0 +1,211 @@
+"""Each person's progress in the academy, with their autonomy level and evidence, for many at once.
+
+``progress_of_many`` is the public service the learners' table (``academy/_progress_table.html``)
+and the rotations' cohort page read; every figure comes from a fixed number of queries, whatever
+the number of people.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from cluetrain.academy.models import (
+    Assignment,
+    Course,
+    CourseCompletion,
+    Lesson,
+    LessonCompletion,
+    QuizAttempt,
+)
+from cluetrain.organizations.models import Organization
+from cluetrain.reviews.evidence import Evidence
+from cluetrain.reviews.models import Level
+
+
+@dataclass
+class CourseProgress:
+    """How far one person is in one course."""
+
+    course_id: int
+    title: str
+    lessons_total: int
+    lessons_done: int
+    done: bool
+    due_at: datetime | None = None
+
+    @property
+    def percent(self) -> int:
+        if self.done:
+            return 100
+        if not self.lessons_total:
+            return 0
+        return round(100 * self.lessons_done / self.lessons_total)
+
+    def overdue(self, now: datetime) -> bool:
+        return not self.done and self.due_at is not None and self.due_at < now
+
+
+@dataclass
+class PersonProgress:
+    """One person's academy progress in one organisation, with their level and evidence."""
+
+    person_id: int
+    level: Level
+    evidence: Evidence | None
+    courses: list[CourseProgress] = field(default_factory=list)
+    lessons_done: int = 0
+    modules_done: int = 0
+    # The best score of each quiz taken, averaged; None before any quiz.
+    quiz_average: int | None = None
+    # ``cluetrain.practice.progress.PracticeRecord`` where the practice space provides it.
+    practice: Any = None
+
+    @property
+    def assigned(self) -> list[CourseProgress]:
+        return [c for c in self.courses if c.due_at is not None]
+
+    @property
+    def courses_done(self) -> int:
+        return sum(1 for c in self.courses if c.done)
+
+    @property
+    def next_due(self) -> CourseProgress | None:
+        due = sorted(
+            (c for c in self.courses if c.due_at is not None and not c.done),
+            key=lambda c: c.due_at or timezone.now(),
+        )
+        return due[0] if due else None
+
+    def overdue(self, now: datetime | None = None) -> list[CourseProgress]:
+        now = now or timezone.now()
+        return [c for c in self.courses if c.overdue(now)]
+
+    @property
+    def overdue_count(self) -> int:
+        return len(self.overdue())
+
+
+def modules_done(organization: Organization, person_ids: Iterable[int]) -> dict[int, int]:
+    """How many academy modules (courses that count) each person finished, in one query."""
+    ids = list(person_ids)
+    found = dict.fromkeys(ids, 0)
+    for person_id, count in (
+        CourseCompletion.objects.filter(
+            course__organization=organization, course__is_module=True, person_id__in=ids
+        )
+        .values("person_id")
+        .annotate(count=Count("pk"))
+        .values_list("person_id", "count")
+    ):
+        found[person_id] = count
+    return found
+
+
+def _practice(organization: Organization, ids: list[int]) -> dict[int, Any]:
+    # The practice space is built beside the academy; show its figures when it offers them.
+    try:
+        from cluetrain.practice.progress import graded_work  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return {}
+    return dict(graded_work(organization, ids))
+
+
+def due_dates(organization: Organization, ids: list[int]) -> dict[int, dict[int, datetime]]:
+    """person id -> course id -> the earliest due time of the assignments that concern them."""
+    from cluetrain.academy.assignments import assignees_of_many
+
+    due: dict[int, dict[int, datetime]] = defaultdict(dict)
+    assignments = list(Assignment.objects.filter(organization=organization))
+    for assignment, people in assignees_of_many(organization, assignments, ids).items():
+        for person_id in people:
+            known = due[person_id].get(assignment.course_id)
+            if known is None or assignment.due_at < known:
+                due[person_id][assignment.course_id] = assignment.due_at
+    return due
+
+
+def progress_of_many(
+    organization: Organization,
+    person_ids: Iterable[int],
+    *,
+    with_evidence: bool = True,
+) -> dict[int, PersonProgress]:
+    """Each person's progress in the organisation's academy (a fixed number of queries)."""
+    from cluetrain.reviews.autonomy import levels_of, policy_of
+    from cluetrain.reviews.evidence import evidence_of_many
+
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return {}
+    levels = levels_of(organization, ids)
+    evidence = (
+        evidence_of_many(organization, levels, policy_of(organization)) if with_evidence else {}
+    )
+    courses = list(Course.objects.filter(organization=organization))
+    lesson_counts = dict(
+        Lesson.objects.filter(course__organization=organization)
+        .values("course_id")
+        .annotate(count=Count("pk"))
+        .values_list("course_id", "count")
+    )
+    done_lessons: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for person_id, course_id, count in (
+        LessonCompletion.objects.filter(
+            lesson__course__organization=organization, person_id__in=ids
+        )
+        .values("person_id", "lesson__course_id")
+        .annotate(count=Count("pk"))
+        .values_list("person_id", "lesson__course_id", "count")
+    ):
+        done_lessons[person_id][course_id] = count
+    finished: dict[int, set[int]] = defaultdict(set)
+    for person_id, course_id in CourseCompletion.objects.filter(
+        course__organization=organization, person_id__in=ids
+    ).values_list("person_id", "course_id"):
+        finished[person_id].add(course_id)
+    best: dict[int, list[int]] = defaultdict(list)
+    for person_id, score in (
+        QuizAttempt.objects.filter(lesson__course__organization=organization, person_id__in=ids)
+        .values("person_id", "lesson_id")
+        .annotate(best=Max("score"))
+        .values_list("person_id", "best")
+    ):
+        best[person_id].append(score)
+    due = due_dates(organization, ids)
+    practice = _practice(organization, ids)
+    module_ids = {c.pk for c in courses if c.is_module}
+    found: dict[int, PersonProgress] = {}
+    for pk in ids:
+        shown = evidence.get(pk)
+        mine = due.get(pk, {})
+        rows = [
+            CourseProgress(
+                course_id=course.pk,
+                title=course.title,
+                lessons_total=lesson_counts.get(course.pk, 0),
+                lessons_done=done_lessons[pk].get(course.pk, 0),
+                done=course.pk in finished[pk],
+                due_at=mine.get(course.pk),
+            )
+            for course in courses
+            if course.pk in mine or done_lessons[pk].get(course.pk) or course.pk in finished[pk]
+        ]
+        scores = best.get(pk)
+        found[pk] = PersonProgress(
+            person_id=pk,
+            level=levels.get(pk, Level.SUPERVISED),
+            evidence=shown,
+            courses=rows,
+            lessons_done=sum(done_lessons[pk].values()),
+            modules_done=len(finished[pk] & module_ids),
+            quiz_average=round(sum(scores) / len(scores)) if scores else None,
+            practice=practice.get(pk),
+        )
+    return found
