@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "cluetrain.cohorts",
     "cluetrain.agencies",
     "cluetrain.knowledge",
+    "cluetrain.insights",
     "cluetrain.api",
     "ninja",
 ]

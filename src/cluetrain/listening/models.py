@@ -198,3 +198,45 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author}: {self.text[:60]}"
+
+
+class ReactionKind(models.TextChoices):
+    LIKE = "like", "Like"
+    REPOST = "repost", "Repost"
+    QUOTE = "quote", "Quote"
+
+
+class Reaction(models.Model):
+    """Someone liked, reposted or quoted one of the organisation's posts, as the network's
+    event stream told it.
+
+    Where a network's API gives no counts (a Bluesky PDS without an App View), insights count
+    these rows instead. ``record`` is the reaction's own address on the network (a like's
+    at:// URI), unique per organisation, so a stream replayed after a restart stores nothing
+    twice, and an unlike (the record's deletion) removes exactly the row it made.
+    """
+
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="reactions",
+        db_index=False,
+    )
+    network = models.CharField(max_length=20)
+    kind = models.CharField(max_length=10, choices=ReactionKind.choices)
+    record = models.CharField(max_length=300)
+    # The organisation's post reacted to (the network id of the part, e.g. its at:// URI).
+    subject = models.CharField(max_length=300)
+    actor = models.CharField(max_length=300)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "network", "record"], name="reaction_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["network", "subject", "kind"], name="reaction_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.subject} by {self.actor}"

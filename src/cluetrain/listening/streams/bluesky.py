@@ -36,7 +36,9 @@ from cluetrain.core.urlguard import check_public_url
 from cluetrain.listening.backpressure import Gate
 from cluetrain.listening.heard import Heard
 from cluetrain.listening.models import Author, Direction, Message, Source
+from cluetrain.listening.reactions import do_record_reactions
 from cluetrain.listening.streams.base import Listener, ListenError, as_dict
+from cluetrain.listening.streams.bluesky_reactions import ReactionReader, did_of, record_time
 from cluetrain.listening.watch import Watch
 from cluetrain.triage.pipeline import take_in as do_intake
 from cluetrain.voices.models import Network, Voice
@@ -103,20 +105,6 @@ def voice_dids(organization_id: int) -> dict[str, str]:
     return found
 
 
-def _did_of(uri: str) -> str:
-    return uri[5:].split("/", 1)[0] if uri.startswith("at://") else ""
-
-
-def _time(value: Any, fallback: dt.datetime) -> dt.datetime:
-    if isinstance(value, str):
-        try:
-            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-        except ValueError:
-            pass
-    return fallback
-
-
 @dataclass
 class Candidate:
     heard: Heard
@@ -162,8 +150,8 @@ class Matcher:
         ours = did in self.voices
         matched = not ours and (
             bool(dids & self.voices.keys())
-            or _did_of(parent) in self.voices
-            or _did_of(root) in self.voices
+            or did_of(parent) in self.voices
+            or did_of(root) in self.voices
             or self.watch.matches_tags(tags)
             or any(self.watch.matches_domain(link) for link in links)
             or self.watch.matches_text(text)
@@ -174,7 +162,7 @@ class Matcher:
             author_id=did,
             author_handle=self.voices.get(did, ""),
             text=text,
-            created_at=_time(record.get("createdAt"), now),
+            created_at=record_time(record.get("createdAt"), now),
             url=f"https://bsky.app/profile/{did}/post/{rkey}",
             reply_to=parent,
             root=root or parent,
@@ -341,6 +329,7 @@ class BlueskyListener(Listener):
         for did, handle in self.matcher.voices.items():
             self.resolver.known(did, handle)
         self._pending: list[Candidate] = []
+        self.reactions = ReactionReader(set(self.matcher.voices))
         self._seq: int | None = None
 
     def _voice_service(self) -> str:
@@ -397,8 +386,14 @@ class BlueskyListener(Listener):
         if frame.type != "#commit":
             return
         creates = [
-            op for op in message.ops if op.action == "create" and op.path.startswith(POST + "/")
+            op
+            for op in message.ops
+            if op.action == "create"
+            and (op.path.startswith(POST + "/") or self.reactions.wants(op.path))
         ]
+        for op in message.ops:
+            if op.action == "delete" and self.reactions.wants(op.path):
+                self.reactions.deleted(message.repo, op.path)
         if not creates or not message.blocks:
             return
         from atproto_core.car import CAR
@@ -407,10 +402,16 @@ class BlueskyListener(Listener):
         now = dt.datetime.now(dt.UTC)
         for op in creates:
             record = blocks.get(str(op.cid)) if op.cid is not None else None
-            if not isinstance(record, dict) or record.get("$type") != POST:
+            if not isinstance(record, dict):
+                continue
+            if self.reactions.wants(op.path):
+                self.reactions.created(message.repo, op.path, record, now)
+                continue
+            if record.get("$type") != POST:
                 continue
             self.counters.posts += 1
             rkey = op.path.split("/", 1)[1]
+            self.reactions.post(message.repo, rkey, record, now)
             self._pending.append(self.matcher.candidate(message.repo, rkey, record, now))
 
     # -- batches -----------------------------------------------------------------------------
@@ -421,6 +422,11 @@ class BlueskyListener(Listener):
             return 0
         kept = self.matcher.keep(self._pending)
         self._pending = []
+        added, removed = self.reactions.take()
+        if added or removed:
+            # Before the cursor moves (with the messages): a crash in between replays them,
+            # and storing reactions is idempotent.
+            do_record_reactions(self.organization_id, added, removed)
         if kept:
             self.resolver.resolve(h.author_id for h in kept)
             handles = self.resolver.handles

@@ -1,0 +1,1 @@
+"""Insights: engagement collected from the networks, and the measures built on it."""
