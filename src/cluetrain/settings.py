@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "cluetrain.agencies",
     "cluetrain.knowledge",
     "cluetrain.insights",
+    "cluetrain.campaigns",
     "cluetrain.api",
     "ninja",
 ]

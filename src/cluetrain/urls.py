@@ -40,5 +40,6 @@ urlpatterns = [
     path("knowledge/", include("cluetrain.knowledge.urls")),
     path("crisis/", include("cluetrain.crisis.urls")),
     path("", include("cluetrain.crisis.public_urls")),
-    path("insights/", core_views.coming, {"area": "Insights"}, name="insights"),
+    path("insights/campaigns/", include("cluetrain.campaigns.urls")),
+    path("insights/", include("cluetrain.insights.urls")),
 ]

@@ -14,7 +14,7 @@ NAVIGATION = [
     ("academy", "Academy", "academy:index", "a"),
     ("knowledge", "Facts", "knowledge:index", "k"),
     ("crisis", "Crisis", "crisis:index", "c"),
-    ("insights", "Insights", "insights", "n"),
+    ("insights", "Insights", "insights:index", "n"),
     ("people", "People", "organizations:people", "e"),
     ("settings", "Settings", "organizations:settings", "s"),
 ]
