@@ -179,7 +179,7 @@ class Pool:
     def load(
         cls, organization_id: int, now: dt.datetime, *, only: Collection[int] | None = None
     ) -> Pool:
-        """Everyone who works the inbox (or the memberships in ``only``): five queries."""
+        """Everyone who works the inbox (or the memberships in ``only``): six queries."""
         from cluetrain.triage.models import Topic
 
         memberships = inbox_memberships(organization_id)
@@ -192,6 +192,12 @@ class Pool:
             membership_id__in=ids
         ).values_list("membership_id", "department_id"):
             departments[membership_id].add(department_id)
+        # Engagement-centre shifts: while on, the person works the centre's queue.
+        from cluetrain.cohorts.shifts import on_shift
+
+        shifts = on_shift(organization_id, now, ids)
+        for membership_id, centre_id in shifts.items():
+            departments[membership_id].add(centre_id)
         expertise: dict[int, dict[str, tuple[bool, float]]] = defaultdict(dict)
         for membership_id, topic, declared, weight in Expertise.objects.filter(
             membership_id__in=ids
@@ -203,6 +209,8 @@ class Pool:
             availability = availability_for(m)
             open_count = load.get(m.person_id, 0)
             why_not = availability_of(availability, m.person.time_zone, now)
+            if why_not == "off hours" and m.pk in shifts:
+                why_not = ""
             candidates.append(
                 Candidate(
                     membership_id=m.pk,
@@ -317,7 +325,7 @@ def plan_routes(
     this before it takes the write lock; the conversations may not be stored yet).
 
     ``exclude`` maps a conversation id to a person it must not go to (a re-route away from
-    them). Five queries per organisation.
+    them). Six queries per organisation.
     """
     now = now or timezone.now()
     exclude = exclude or {}
