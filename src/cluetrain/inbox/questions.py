@@ -13,6 +13,7 @@ from cluetrain.inbox.models import Conversation, ConversationEvent, Question
 from cluetrain.inbox.pickup import queue_people
 from cluetrain.inbox.routing import Pool
 from cluetrain.inbox.sla import conversation_url
+from cluetrain.knowledge.expertise import learn_from_answer
 from cluetrain.notifications.services import notify
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Membership, Organization, Person
@@ -106,6 +107,8 @@ def do_answer(person: Person, question: Question, text: str) -> Question:
         if won != 1:
             raise ServiceError("Someone has already answered this question.", code="answered")
         question.refresh_from_db()
+        # An answer on a topic is shown expertise: routing sends the next such question here.
+        learn_from_answer(question)
         if question.conversation_id is not None:
             ConversationEvent.objects.create(
                 conversation_id=question.conversation_id,
