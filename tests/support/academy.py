@@ -13,7 +13,8 @@ def choice(text: str, correct: bool = False, explanation: str = "") -> dict[str,
     return {
         "text": text,
         "correct": correct,
-        "explanation": explanation or f"Because {text.lower()} is {'right' if correct else 'wrong'}.",
+        "explanation": explanation
+        or f"Because {text.lower()} is {'right' if correct else 'wrong'}.",
     }
 
 

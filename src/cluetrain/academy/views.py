@@ -28,6 +28,7 @@ from cluetrain.academy.models import (
 )
 from cluetrain.academy.models.courses import ExerciseKind
 from cluetrain.academy.progress import progress_of_many
+from cluetrain.academy.rulebook import expand
 from cluetrain.core.errors import ServiceError
 from cluetrain.guidelines.presenting import findings_context
 from cluetrain.organizations.decorators import member_required
@@ -114,6 +115,13 @@ def course(request: MemberRequest, slug: str) -> HttpResponse:
     )
 
 
+def _without_mentions(exercise: str) -> str:
+    # "Mention: …" lines are for the checker; the page says them in words instead.
+    return "\n".join(
+        line for line in exercise.splitlines() if not line.strip().lower().startswith("mention:")
+    )
+
+
 def _lesson_context(request: MemberRequest, found: Lesson) -> dict[str, object]:
     version = found.current
     if version is None:
@@ -124,9 +132,10 @@ def _lesson_context(request: MemberRequest, found: Lesson) -> dict[str, object]:
         "course": found.course,
         "lesson": found,
         "version": version,
-        "body": markdown(version.body),
-        "examples": markdown(version.examples),
-        "exercise": markdown(version.exercise),
+        "body": markdown(expand(request.organization, version.body)),
+        "examples": markdown(expand(request.organization, version.examples)),
+        "exercise": markdown(_without_mentions(version.exercise)),
+        "mentions": learning.required_words(version.exercise),
         "live_exercise": found.exercise_kind == ExerciseKind.GUIDELINES,
         "exercise_passed": ExerciseAttempt.objects.filter(
             person=request.user, lesson=found, passed=True

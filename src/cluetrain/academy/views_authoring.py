@@ -16,6 +16,7 @@ from cluetrain.academy.assignments import do_assign, do_delete_assignment
 from cluetrain.academy.forms import AssignForm, CourseForm, LessonForm, QuestionForm
 from cluetrain.academy.markdown import render as markdown
 from cluetrain.academy.models import Assignment, Course, Lesson, LessonVersion
+from cluetrain.academy.rulebook import expand
 from cluetrain.core.errors import ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required
@@ -173,7 +174,7 @@ def edit_lesson(request: MemberRequest, slug: str, lesson: str | None = None) ->
             "lesson": found,
             "version": version,
             "form": form,
-            "preview": markdown(version.body) if version else "",
+            "preview": markdown(expand(request.organization, version.body)) if version else "",
         },
     )
 
@@ -184,7 +185,8 @@ def preview(request: MemberRequest) -> HttpResponse:
     """Markdown rendered as the lesson page will show it (htmx)."""
     _require(request)
     text = request.POST.get("body", "")[: authoring.MAX_BODY]
-    return render(request, "academy/_preview.html", {"preview": markdown(text)})
+    shown = markdown(expand(request.organization, text))
+    return render(request, "academy/_preview.html", {"preview": shown})
 
 
 @member_required
