@@ -63,6 +63,7 @@ def test_progress_of_many_reads_many_people_in_a_fixed_number_of_queries(
         found = progress_of_many(cast.acme, ids)
     mine = found[cast.trainee.pk]
     assert (mine.lessons_done, mine.modules_done, mine.quiz_average) == (2, 1, 100)
-    assert mine.courses[0].percent == 100 and mine.evidence is not None
+    assert mine.courses[0].percent == 100
+    assert mine.evidence is not None
     assert found[cast.member.pk].quiz_average is None
     assert found[cast.mentor.pk].level == Level.MENTOR

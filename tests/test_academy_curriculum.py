@@ -39,7 +39,8 @@ def test_the_shipped_curriculum_has_short_lessons_and_explained_quizzes() -> Non
 
 def test_installing_twice_adds_nothing_the_second_time(cast: Cast) -> None:
     first = do_install_curriculum(cast.coordinator, cast.acme)
-    assert set(first.courses_added) == TITLES and first.lessons_added >= 15
+    assert set(first.courses_added) == TITLES
+    assert first.lessons_added >= 15
     counts = (Course.objects.count(), Lesson.objects.count(), LessonVersion.objects.count())
     second = do_install_curriculum(cast.coordinator, cast.acme)
     assert (second.courses_added, second.lessons_added, second.lessons_updated) == ([], 0, 0)
@@ -70,7 +71,8 @@ def test_what_not_to_say_lists_the_organisations_own_rules(cast: Cast) -> None:
     do_import_yaml(cast.director, cast.acme, FALCON_AND_Q3)
     text = expand(cast.acme, "Intro\n\n{{ guidelines:block }}\n\n{{ guidelines:review }}")
     assert "**falcon-codename**: Falcon is unannounced." in text
-    assert "“Project Falcon”" in text and "our next product" in text
+    assert "“Project Falcon”" in text
+    assert "our next product" in text
     assert "payment card" in text  # built-in detectors are listed too
     assert "q3-numbers" in text.split("falcon")[-1]
     assert "Globex" not in expand(cast.globex, "{{ guidelines:block }}")
@@ -94,9 +96,11 @@ def test_the_live_exercise_passes_a_clean_reply_and_refuses_one_with_a_card_numb
     bad = do_try_exercise(
         cast.trainee, lesson, "Sorry! We will refund card 4111 1111 1111 1111 today."
     )
-    assert not bad.attempt.passed and bad.attempt.verdict == "block"
+    assert not bad.attempt.passed
+    assert bad.attempt.verdict == "block"
     vague = do_try_exercise(cast.trainee, lesson, "Sorry about this morning, we will help you.")
-    assert not vague.attempt.passed and vague.missing == ["refund"]
+    assert not vague.attempt.passed
+    assert vague.missing == ["refund"]
     good = do_try_exercise(
         cast.trainee,
         lesson,
@@ -113,7 +117,8 @@ def test_the_live_exercise_uses_the_organisations_own_rules(cast: Cast) -> None:
     tried = do_try_exercise(
         cast.trainee, lesson, "Your refund comes with a Project Falcon voucher."
     )
-    assert tried.attempt.verdict == "block" and not tried.attempt.passed
+    assert tried.attempt.verdict == "block"
+    assert not tried.attempt.passed
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,7 @@ def test_a_single_answer_question_scores_one_for_the_right_choice_and_nothing_el
     assert mark_question(0, QUIZ[0], frozenset({0, 1})).score == 0.0
 
 
-def test_a_multiple_answer_question_gives_partial_credit_and_takes_it_back_for_wrong_ticks() -> (
-    None
-):
+def test_a_multiple_answer_question_gives_partial_credit_and_takes_it_back_for_wrong_ones() -> None:
     assert mark_question(1, QUIZ[1], frozenset({0, 1})).score == 1.0
     assert mark_question(1, QUIZ[1], frozenset({0})).score == 0.5
     assert mark_question(1, QUIZ[1], frozenset({0, 2})).score == 0.0

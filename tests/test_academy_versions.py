@@ -25,7 +25,8 @@ def _text(title: str = "Lesson 1", body: str = "## Part 1\n\nSay who you are.") 
 def test_editing_a_lesson_makes_a_new_version_and_keeps_the_old_one_unchanged(cast: Cast) -> None:
     lesson = first_lesson(make_course(cast.coordinator, cast.acme, lessons=1))
     first = lesson.current
-    assert first is not None and first.number == 1
+    assert first is not None
+    assert first.number == 1
     second = do_edit_lesson(cast.mentor, lesson, _text(body="Say who you are, always."), "Shorter.")
     lesson.refresh_from_db()
     assert (second.number, lesson.current_id, second.note) == (2, second.pk, "Shorter.")
@@ -53,7 +54,8 @@ def test_a_completion_keeps_the_version_the_learner_took(cast: Cast) -> None:
     assert completion.version_id == attempt.version_id == taken.pk
     assert completion.version.title == "Lesson 1"
     lesson.refresh_from_db()
-    assert lesson.current.number == 3 and len(lesson.current.questions) == 3
+    assert lesson.current.number == 3
+    assert len(lesson.current.questions) == 3
 
 
 def test_changing_and_removing_questions_are_versions_too(cast: Cast) -> None:
@@ -67,7 +69,8 @@ def test_changing_and_removing_questions_are_versions_too(cast: Cast) -> None:
     assert changed.questions[0]["prompt"] == "Is it you who speaks?"
     assert changed.note == "Question 1 changed."
     removed = do_delete_question(cast.coordinator, lesson, 1)
-    assert len(removed.questions) == 1 and removed.number == 3
+    assert len(removed.questions) == 1
+    assert removed.number == 3
     with pytest.raises(ServiceError, match="no such question"):
         do_delete_question(cast.coordinator, lesson, 7)
 
