@@ -271,3 +271,32 @@ def test_hostile_reactions_are_bounded_and_idempotent(cast: Cast) -> None:
     assert Reaction.objects.count() == 1
     do_record_reactions(cast.acme.pk, [], ["at://did:plc:fan/app.bsky.feed.like/1"])
     assert Reaction.objects.count() == 0
+
+
+def test_followers_are_counted_where_the_network_tells(
+    cast: Cast, server: FakeMastodon, pds: str, acme_on_bluesky: tuple[Voice, bsky.Member]
+) -> None:
+    from cluetrain.insights import audience
+    from cluetrain.insights.models import Audience
+
+    mastodon = Voice(
+        organization=cast.acme,
+        kind=VoiceKind.OFFICIAL,
+        network=Network.MASTODON,
+        handle="@acme@example.org",
+        name="Acme on Mastodon",
+    )
+    mastodon.set_credential({"api_base_url": BASE, "access_token": TOKEN})
+    mastodon.save()
+    bluesky, _ = acme_on_bluesky
+    # The recorded CredentialAccount has its followers_count; the test PDS has no App View.
+    assert audience.measure_all() == 1
+    [row] = Audience.objects.all()
+    assert row.voice == mastodon
+    assert row.followers > 0
+    assert audience.latest([mastodon.pk, bluesky.pk]) == {mastodon.pk: row.followers}
+    # Unchanged and asked again soon: no new row; a day later: one, so the series goes on.
+    audience.measure_all()
+    assert Audience.objects.count() == 1
+    audience.measure_all(now=timezone.now() + timedelta(days=1, minutes=1))
+    assert Audience.objects.count() == 2

@@ -75,3 +75,23 @@ class EngagementSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Audience(models.Model):
+    """How many accounts followed one voice at one moment, for engagement per 1,000 followers.
+
+    Asked of the network every few hours; a row is added when the count changed (or a day
+    passed), so the latest row per voice is the current audience and the series its growth.
+    """
+
+    voice = models.ForeignKey("voices.Voice", on_delete=models.CASCADE, related_name="audience")
+    at = models.DateTimeField()
+    followers = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["voice", "at"]
+        indexes = [models.Index(fields=["voice", "-at"], name="audience_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.voice_id}: {self.followers} followers at {self.at:%Y-%m-%d}"
+from cluetrain.insights.rollup_models import *  # noqa: E402, F403

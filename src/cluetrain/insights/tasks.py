@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cluetrain.core.jobs import job, periodic
-from cluetrain.insights import engagement
+from cluetrain.insights import audience, engagement
 
 
 @periodic(seconds=60)
@@ -11,3 +11,10 @@ from cluetrain.insights import engagement
 def collect_engagement() -> dict[str, int]:
     """Follow newly published posts and fetch the reactions of those due."""
     return engagement.collect_due()
+
+
+@periodic(seconds=6 * 3600)
+@job(priority=-5)
+def measure_audiences() -> int:
+    """Count the followers of the organisations' voices (for engagement per 1,000)."""
+    return audience.measure_all()

@@ -172,3 +172,7 @@ class Connector(Protocol):
     def engagement(self, ref: PublishedRef) -> Engagement:
         """Current reaction counts; ``NotSupported`` where the network does not tell."""
         ...
+
+    def followers(self) -> int:
+        """How many accounts follow this one; ``NotSupported`` where the network does not tell."""
+        ...

@@ -79,3 +79,6 @@ class InHouseConnector:
 
     def engagement(self, ref: PublishedRef) -> Engagement:
         raise NotSupported(f"{self.what} has no reactions to count.")
+
+    def followers(self) -> int:
+        raise NotSupported(f"{self.what} has no followers to count.")

@@ -212,6 +212,26 @@ class BlueskyConnector:
 
         return self._run(count)
 
+    def followers(self) -> int:
+        """Followers from ``app.bsky.actor.getProfile``, which, like reaction counts, needs an
+        App View behind the PDS; ``NotSupported`` without one."""
+
+        def count(client: Client) -> int:
+            did = client.com.atproto.server.get_session().did
+            try:
+                profile = client.app.bsky.actor.get_profile({"actor": did})
+            except at.RequestErrorBase as exc:
+                status = status_of(exc)
+                if status is None or status in (401, 403, 429) or error_name(exc) in STALE_SESSION:
+                    raise
+                raise NotSupported(
+                    f"Follower counts come from Bluesky's App View, which {self.service} does "
+                    f"not offer or could not reach ({exc})."
+                ) from exc
+            return max(int(profile.followers_count or 0), 0)
+
+        return self._run(count)
+
     def post_url(self, at_uri: str) -> str:
         """The web page of a post, from its AT URI."""
         uri = AtUri.from_str(at_uri)

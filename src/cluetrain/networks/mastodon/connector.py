@@ -430,3 +430,10 @@ class MastodonConnector:
             replies=_count(status.get("replies_count"), 0),
             quotes=_count(status.get("quotes_count"), 0),
         )
+
+    def followers(self) -> int:
+        """The account's followers as its instance counts them (``verify_credentials``)."""
+        account = _fields(
+            self._client.run(lambda api: api.account_verify_credentials()), "account", self.host
+        )
+        return _count(account.get("followers_count"), 0)

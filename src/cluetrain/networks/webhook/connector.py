@@ -133,6 +133,9 @@ class WebhookConnector:
     def engagement(self, ref: PublishedRef) -> Engagement:
         raise NotSupported("A webhook does not report reactions.")
 
+    def followers(self) -> int:
+        raise NotSupported("A webhook has no followers.")
+
     # -- what goes out -------------------------------------------------------------------
 
     def _check(self, outgoing: Outgoing) -> None:
