@@ -40,6 +40,7 @@ class Permission(StrEnum):
     MANAGE_INBOX = "set the inbox's service levels, topics and routing"
     MANAGE_ACADEMY = "manage the academy"
     VIEW_INSIGHTS = "view insights"
+    MANAGE_CAMPAIGNS = "define objectives and campaigns"
 
 
 _EVERY_ROLE = frozenset(Role)
@@ -60,6 +61,7 @@ RULES: dict[Permission, frozenset[Role]] = {
     Permission.WORK_INBOX: _EVERY_ROLE - {Role.MANAGER},
     Permission.MANAGE_INBOX: _LEADS | {Role.COORDINATOR},
     Permission.MANAGE_ACADEMY: frozenset({Role.DIRECTOR, Role.COORDINATOR, Role.MENTOR}),
+    Permission.MANAGE_CAMPAIGNS: _LEADS | {Role.COORDINATOR},
     Permission.VIEW_INSIGHTS: frozenset(
         {Role.ADMIN, Role.DIRECTOR, Role.COORDINATOR, Role.MANAGER, Role.MENTOR}
     ),
