@@ -47,6 +47,7 @@ class Overview:
     week_starts: dt.date
     progress: Any = None
     progress_template: str = ""
+    progress_rows: list[tuple[Any, Any]] = field(default_factory=list)
 
 
 def activity_of(
@@ -140,9 +141,12 @@ def overview(cohort: Cohort, now: dt.datetime | None = None) -> Overview:
         for m in members
     ]
     progress, template = _progress(cohort.organization, person_ids)
+    pairs = []
     for row in rows:
         row.progress = (progress or {}).get(row.member.membership.person_id)
-    return Overview(cohort, rows, week, monday, progress, template)
+        if row.progress is not None:
+            pairs.append((row.member.membership.person, row.progress))
+    return Overview(cohort, rows, week, monday, progress, template, pairs)
 
 
 @dataclass

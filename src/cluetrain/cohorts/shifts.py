@@ -156,6 +156,10 @@ def do_generate_rota(
         raise ServiceError(f"Plan 1 to {MAX_ROTA_WEEKS} weeks at a time.", code="weeks")
     if not 1 <= per_day <= 20:
         raise ServiceError("Between 1 and 20 people per day.", code="per_day")
+    if day_ends <= day_starts:
+        raise ServiceError(
+            "A shift ends after it starts (overnight shifts are planned one by one)."
+        )
     days = frozenset(int(d) for d in working_days if d in "1234567")
     if not days or any(d not in "1234567" for d in working_days):
         raise ServiceError("Working days are weekday numbers 1 (Monday) to 7 (Sunday).")

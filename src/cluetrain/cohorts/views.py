@@ -126,6 +126,7 @@ def cohort(request: MemberRequest, pk: int) -> HttpResponse:
             "rota_form": RotaForm(),
             "place_form": PlaceForm(organization=organization),
             "zone": found.time_zone,
+            "now": timezone.now(),
         },
     )
 
