@@ -28,21 +28,37 @@ def reclaim_stale(now: datetime | None = None) -> int:
             "pk", "post_id", "claim_token", "organization_id"
         )[:1000]
     )
-    count = 0
+    by_organization: dict[int, list[tuple[int, int, str]]] = {}
     for pk, post_id, token, organization_id in stale:
+        by_organization.setdefault(organization_id, []).append((pk, post_id, token))
+    count = 0
+    for organization_id, rows in by_organization.items():
+        # One transaction per organisation: its incident lock once, then every row put back
+        # is paused at once if an incident covers it.
         with transaction.atomic():
             incidents.guard(organization_id)
-            if Delivery.objects.filter(
-                pk=pk, status=PostStatus.PUBLISHING, claim_token=token, claimed_until__lt=now
-            ).update(status=PostStatus.SCHEDULED, claim_token="", claimed_until=None):
-                count += 1
-                incidents.hold(organization_id, [pk])
-                PostEvent.objects.create(
+            back = [
+                (pk, post_id)
+                for pk, post_id, token in rows
+                # The claim's own token: a worker that came back to life and finished in the
+                # meantime keeps what it did.
+                if Delivery.objects.filter(
+                    pk=pk, status=PostStatus.PUBLISHING, claim_token=token, claimed_until__lt=now
+                ).update(status=PostStatus.SCHEDULED, claim_token="", claimed_until=None)
+            ]
+            if not back:
+                continue
+            count += len(back)
+            incidents.hold(organization_id, [pk for pk, _ in back])
+            PostEvent.objects.bulk_create(
+                PostEvent(
                     post_id=post_id,
                     delivery_id=pk,
                     verb="recovered",
                     message="The worker publishing it stopped; another will finish the job.",
                 )
+                for pk, post_id in back
+            )
     if count:
         logger.warning("put back %d delivery(ies) whose worker stopped", count)
     return count
