@@ -31,6 +31,14 @@ def _back(request: MemberRequest, anchor: str = "") -> HttpResponse:
     return redirect(target + (f"#{anchor}" if anchor else ""))
 
 
+def _render(request: MemberRequest, template: str, context: dict[str, object]) -> HttpResponse:
+    """Render with the dates in the person's time zone (else the organisation's)."""
+    zone = request.user.time_zone
+    if not zone or zone == "UTC":
+        zone = request.organization.time_zone or "UTC"
+    return render(request, template, {**context, "zone": zone})
+
+
 def _exercise(request: MemberRequest) -> Exercise | None:
     value = request.POST.get("exercise", "") or request.GET.get("exercise", "")
     if not value.isdigit():
@@ -54,7 +62,7 @@ def index(request: MemberRequest) -> HttpResponse:
         "to_give_count": len(reading.to_give(person, organization)) if mentor else 0,
         "max_text": MAX_TEXT,
     }
-    return render(request, "practice/index.html", context)
+    return _render(request, "practice/index.html", context)
 
 
 @member_required
@@ -70,7 +78,7 @@ def learner(request: MemberRequest, person_id: int) -> HttpResponse:
         "is_mentor": reading.is_mentor(request.user, organization),
         "brand": services.brand_of(organization),
     }
-    return render(request, "practice/learner.html", context)
+    return _render(request, "practice/learner.html", context)
 
 
 @member_required
@@ -84,7 +92,7 @@ def mentoring(request: MemberRequest) -> HttpResponse:
         "scenarios": list(scenarios.catalogue().values()),
         "kinds": ExerciseKind.choices,
     }
-    return render(request, "practice/mentoring.html", context)
+    return _render(request, "practice/mentoring.html", context)
 
 
 @member_required
