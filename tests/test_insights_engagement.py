@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from django.utils import timezone
 
 from cluetrain.insights import engagement
@@ -82,28 +81,6 @@ class Account:
                 {"repo": self.member.did, "collection": "app.bsky.feed.like", "rkey": rkey}
             )
         )
-
-
-@pytest.fixture
-def acme_on_bluesky(cast: Cast, pds: str) -> tuple[Voice, bsky.Member]:
-    member = bsky.create_account(pds)
-    voice = Voice(
-        organization=cast.acme,
-        kind=VoiceKind.OFFICIAL,
-        network=Network.BLUESKY,
-        handle=member.handle,
-        name="Acme on Bluesky",
-    )
-    voice.set_credential(
-        {
-            "handle": member.handle,
-            "app_password": "x",
-            "service": pds,
-            "session": member.session(pds),
-        }
-    )
-    voice.save()
-    return voice, member
 
 
 def test_the_schedule_backs_off_as_a_post_ages() -> None:

@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import libipld
-import pytest
 
 from cluetrain.listening.models import Direction, Message, Source, SourceKind
 from cluetrain.listening.streams.bluesky import BlueskyListener, websocket_url
 from cluetrain.networks import PublishedRef
-from cluetrain.voices.models import Network, Voice, VoiceKind
+from cluetrain.voices.models import Voice
 from tests import test_bluesky as bsky
 from tests.conftest import Cast
 
@@ -63,32 +62,10 @@ def test_bad_frames_are_skipped_and_counted_and_the_cursor_moves_past_them(cast:
     assert not Message.objects.filter(organization=cast.acme).exists()
 
 
-@pytest.fixture
-def voice(cast: Cast, pds: str) -> tuple[Voice, bsky.Member]:
-    member = bsky.create_account(pds)
-    voice = Voice(
-        organization=cast.acme,
-        kind=VoiceKind.OFFICIAL,
-        network=Network.BLUESKY,
-        handle=member.handle,
-        name="Acme on Bluesky",
-    )
-    voice.set_credential(
-        {
-            "handle": member.handle,
-            "app_password": "x",
-            "service": pds,
-            "session": member.session(pds),
-        }
-    )
-    voice.save()
-    return voice, member
-
-
 def test_the_stream_keeps_what_concerns_the_organisation_once_and_resumes_from_its_cursor(
-    cast: Cast, pds: str, voice: tuple[Voice, bsky.Member], private_allowed: None
+    cast: Cast, pds: str, acme_on_bluesky: tuple[Voice, bsky.Member], private_allowed: None
 ) -> None:
-    _, acme = voice
+    _, acme = acme_on_bluesky
     customer, neighbour = bsky.create_account(pds), bsky.create_account(pds)
     ours = bsky.connect(acme, pds)
     theirs, others = bsky.connect(customer, pds), bsky.connect(neighbour, pds)

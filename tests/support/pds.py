@@ -115,3 +115,30 @@ def pds(pds_network: dict[str, Any]) -> str:
 def plc(pds_network: dict[str, Any]) -> str:
     """The base URL of the test network's PLC directory (where its did:plc documents live)."""
     return str(pds_network["plc"])
+
+
+@pytest.fixture
+def acme_on_bluesky(cast: Any, pds: str) -> Any:
+    """Acme's official voice on the test PDS (a fresh account), and that account:
+    ``(voice, member)``."""
+    from cluetrain.voices.models import Network, Voice, VoiceKind
+    from tests import test_bluesky as bsky
+
+    member = bsky.create_account(pds)
+    voice = Voice(
+        organization=cast.acme,
+        kind=VoiceKind.OFFICIAL,
+        network=Network.BLUESKY,
+        handle=member.handle,
+        name="Acme on Bluesky",
+    )
+    voice.set_credential(
+        {
+            "handle": member.handle,
+            "app_password": "x",
+            "service": pds,
+            "session": member.session(pds),
+        }
+    )
+    voice.save()
+    return voice, member
