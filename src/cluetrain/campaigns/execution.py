@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db.models import F
+
 from cluetrain.campaigns import costs
 from cluetrain.campaigns.models import Campaign
 from cluetrain.listening.models import Direction, Message
@@ -99,7 +101,7 @@ def execution(campaign: Campaign) -> Execution:
     posts = list(
         Post.objects.filter(campaign_entry__campaign=campaign)
         .select_related("author")
-        .order_by("published_at", "scheduled_at", "pk")
+        .order_by(F("published_at").asc(nulls_last=True), "created_at", "pk")
     )
     post_ids = [p.pk for p in posts]
     deliveries = list(
