@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cluetrain.academy.due import lessons_due
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Membership
 from cluetrain.organizations.policy import Permission
@@ -35,6 +36,7 @@ def home(request: SignedInRequest) -> HttpResponse:
     if organization is not None:
         person = request.user
         context["my_voices"] = list(policy.postable_voices(person, organization))
+        context["lessons_due"] = lessons_due(person, organization)
         context["my_posts"] = list(
             Post.objects.filter(organization=organization, author=person)
             .prefetch_related("deliveries__voice")
