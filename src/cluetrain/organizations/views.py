@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from cluetrain.core.errors import ServiceError
+from cluetrain.knowledge.expertise import profiles as expertise_profiles
 from cluetrain.organizations import policy, services
 from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.forms import (
@@ -35,6 +36,10 @@ def people(request: MemberRequest) -> HttpResponse:
         .prefetch_related("role_grants", "departments", "person__personal_voices")
         .order_by("person__full_name")
     )
+    # Each person's expertise (declared, learned, answers given), for all of them in two queries.
+    profiles = expertise_profiles(organization.pk, list(members))
+    for member in members:
+        setattr(member, "expertise_profile", profiles.get(member.pk))  # noqa: B010
     return render(
         request,
         "organizations/people.html",
