@@ -117,6 +117,14 @@ class IndexResult:
         return f"{way.capitalize()} {abs(points):g} points over {span + 1} months."
 
     @property
+    def rows(self) -> list[tuple[Month, list[Tally]]]:
+        """Each month with its departments' tallies, in the order of ``departments``."""
+        return [
+            (month, [row.months[i] for row in self.departments])
+            for i, month in enumerate(self.months)
+        ]
+
+    @property
     def chart(self) -> dict[str, Any]:
         return {
             "labels": [m.label for m in self.months],
