@@ -225,6 +225,17 @@ def test_an_alumnus_offers_to_mentor_and_a_newer_member_chooses_them(
         reverse("cohorts:offer_mentoring", args=[alumnus.pk]), {"offers": "1"}
     )
     assert CohortMember.objects.get(pk=alumnus.pk).offers_mentoring
+    fragment = cast.client(cast.trainee).post(
+        reverse("cohorts:offer_mentoring", args=[alumnus.pk]),
+        {"offers": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert fragment.content.decode().startswith(f'<td id="mentoring-{alumnus.pk}">')
+    assert b"Offer to mentor" in fragment.content
+    assert not CohortMember.objects.get(pk=alumnus.pk).offers_mentoring
+    cast.client(cast.trainee).post(
+        reverse("cohorts:offer_mentoring", args=[alumnus.pk]), {"offers": "1"}
+    )
     newer = running_cohort(cast, "Newer", cast.member)
     client = cast.client(cast.member)
     assert b"Tess Trainee (Engineering)" in client.get(reverse("cohorts:index")).content
@@ -236,6 +247,11 @@ def test_an_alumnus_offers_to_mentor_and_a_newer_member_chooses_them(
     )
     assert stranger.status_code == 404
     assert CohortMember.objects.get(pk=mine.pk).mentor == cast.trainee
+    still_immersed = client.post(
+        reverse("cohorts:offer_mentoring", args=[mine.pk]), {"offers": "1"}, HTTP_HX_REQUEST="true"
+    )
+    assert still_immersed.status_code == 400
+    assert b"once placed" in still_immersed.content
 
 
 def test_the_demo_s_rotations_load_twice_without_doubling(db: None) -> None:

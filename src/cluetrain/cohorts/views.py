@@ -3,8 +3,6 @@ services decide and check permissions; these read forms and show what happened."
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -16,6 +14,7 @@ from django.views.decorators.http import require_POST
 from cluetrain.cohorts import placement, reading, services, shifts
 from cluetrain.cohorts.forms import AddMemberForm, AskForm, CohortForm, PlaceForm, RotaForm
 from cluetrain.cohorts.models import Cohort, CohortMember, MemberStatus
+from cluetrain.core.actions import act_and_say
 from cluetrain.core.errors import ServiceError
 from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.models import Person
@@ -41,13 +40,6 @@ def _member(request: MemberRequest, pk: int) -> CohortMember:
         pk=pk,
         cohort__organization=request.organization,
     )
-
-
-def _act(request: MemberRequest, action: Callable[[], str]) -> None:
-    try:
-        messages.success(request, action())
-    except ServiceError as exc:
-        messages.error(request, str(exc))
 
 
 def _form_errors(form: object) -> str:
@@ -143,9 +135,8 @@ def add_member(request: MemberRequest, pk: int) -> HttpResponse:
             member = services.do_add_member(request.user, found, membership)
             return f"{member.membership.person.full_name} joins the cohort."
 
-        _act(request, add)
-    else:
-        messages.error(request, _form_errors(form))
+        return act_and_say(request, add, "cohorts:cohort", found.pk)
+    messages.error(request, _form_errors(form))
     return redirect("cohorts:cohort", pk=found.pk)
 
 
@@ -168,9 +159,8 @@ def rota(request: MemberRequest, pk: int) -> HttpResponse:
             )
             return f"{done.created} shifts planned, {done.skipped} already there or not possible."
 
-        _act(request, plan)
-    else:
-        messages.error(request, _form_errors(form))
+        return act_and_say(request, plan, "cohorts:cohort", found.pk)
+    messages.error(request, _form_errors(form))
     return redirect("cohorts:cohort", pk=found.pk)
 
 
@@ -187,9 +177,8 @@ def place(request: MemberRequest, pk: int) -> HttpResponse:
             state = "placed" if done.status == MemberStatus.PLACED else "to be placed"
             return f"{member.membership.person.full_name} {state} in {data['department'].name}."
 
-        _act(request, act)
-    else:
-        messages.error(request, _form_errors(form))
+        return act_and_say(request, act, "cohorts:cohort", member.cohort_id)
+    messages.error(request, _form_errors(form))
     return redirect("cohorts:cohort", pk=member.cohort_id)
 
 
@@ -208,10 +197,9 @@ def choose_mentor(request: MemberRequest, pk: int) -> HttpResponse:
         services.do_choose_mentor(request.user, member, mentor)
         return f"Mentor: {mentor.full_name}." if mentor else "No mentor chosen."
 
-    _act(request, act)
     if request.POST.get("next") == "cohort":
-        return redirect("cohorts:cohort", pk=member.cohort_id)
-    return redirect("cohorts:index")
+        return act_and_say(request, act, "cohorts:cohort", member.cohort_id)
+    return act_and_say(request, act, "cohorts:index")
 
 
 @require_POST
@@ -224,8 +212,13 @@ def offer_mentoring(request: MemberRequest, pk: int) -> HttpResponse:
         services.do_offer_mentoring(request.user, member, offers)
         return "You offer to mentor." if offers else "You no longer offer to mentor."
 
-    _act(request, act)
-    return redirect("cohorts:alumni")
+    if request.headers.get("HX-Request"):
+        try:
+            act()
+        except ServiceError as exc:
+            return HttpResponse(exc.message, status=400)
+        return render(request, "cohorts/_mentoring.html", {"member": member})
+    return act_and_say(request, act, "cohorts:alumni")
 
 
 @member_required
@@ -258,5 +251,4 @@ def ask(request: MemberRequest) -> HttpResponse:
         who = question.routed_to.full_name if question.routed_to else "the team"
         return f"Asked; {who} will see it."
 
-    _act(request, act)
-    return redirect("cohorts:alumni")
+    return act_and_say(request, act, "cohorts:alumni")
