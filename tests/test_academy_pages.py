@@ -58,7 +58,7 @@ def test_the_quiz_page_shows_every_explanation_and_the_score(cast: Cast) -> None
     text = page.content.decode()
     assert "Your score: 50 %" in text
     assert "Because the company&#x27;s press office is wrong." in text
-    assert "You chose: A guess about the cause</strong> — wrong." in text
+    assert "You chose: A guess about the cause</strong> <span class=\"chip wrong\">wrong answer" in text
     assert QuizAttempt.objects.get(person=cast.trainee).score == 50
 
 

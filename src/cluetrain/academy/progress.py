@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from cluetrain.academy.models import (
@@ -39,14 +39,19 @@ class CourseProgress:
     lessons_done: int
     done: bool
     due_at: datetime | None = None
+    quizzes_total: int = 0
+    quizzes_passed: int = 0
 
     @property
     def percent(self) -> int:
+        """Lessons done and quizzes passed, of all there are to do."""
         if self.done:
             return 100
-        if not self.lessons_total:
+        steps = self.lessons_total + self.quizzes_total
+        if not steps:
             return 0
-        return round(100 * self.lessons_done / self.lessons_total)
+        # Never 100 % before the course is finished (an edited lesson may add a quiz).
+        return min(99, round(100 * (self.lessons_done + self.quizzes_passed) / steps))
 
     def overdue(self, now: datetime) -> bool:
         return not self.done and self.due_at is not None and self.due_at < now
@@ -149,12 +154,16 @@ def progress_of_many(
         evidence_of_many(organization, levels, policy_of(organization)) if with_evidence else {}
     )
     courses = list(Course.objects.filter(organization=organization))
-    lesson_counts = dict(
-        Lesson.objects.filter(course__organization=organization)
-        .values("course_id")
-        .annotate(count=Count("pk"))
-        .values_list("course_id", "count")
-    )
+    lesson_counts: dict[int, int] = defaultdict(int)
+    quiz_counts: dict[int, int] = defaultdict(int)
+    with_quiz: set[int] = set()
+    for lesson_id, course_id, quiz in Lesson.objects.filter(
+        course__organization=organization
+    ).values_list("pk", "course_id", "current__quiz"):
+        lesson_counts[course_id] += 1
+        if quiz:
+            quiz_counts[course_id] += 1
+            with_quiz.add(lesson_id)
     done_lessons: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for person_id, course_id, count in (
         LessonCompletion.objects.filter(
@@ -171,13 +180,16 @@ def progress_of_many(
     ).values_list("person_id", "course_id"):
         finished[person_id].add(course_id)
     best: dict[int, list[int]] = defaultdict(list)
-    for person_id, score in (
+    passed: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for person_id, lesson_id, course_id, score, mark in (
         QuizAttempt.objects.filter(lesson__course__organization=organization, person_id__in=ids)
-        .values("person_id", "lesson_id")
-        .annotate(best=Max("score"))
-        .values_list("person_id", "best")
+        .values("person_id", "lesson_id", "lesson__course_id")
+        .annotate(best=Max("score"), mark=Count("pk", filter=Q(passed=True)))
+        .values_list("person_id", "lesson_id", "lesson__course_id", "best", "mark")
     ):
         best[person_id].append(score)
+        if mark and lesson_id in with_quiz:
+            passed[person_id][course_id] += 1
     due = due_dates(organization, ids)
     practice = _practice(organization, ids)
     module_ids = {c.pk for c in courses if c.is_module}
@@ -193,6 +205,8 @@ def progress_of_many(
                 lessons_done=done_lessons[pk].get(course.pk, 0),
                 done=course.pk in finished[pk],
                 due_at=mine.get(course.pk),
+                quizzes_total=quiz_counts.get(course.pk, 0),
+                quizzes_passed=passed[pk].get(course.pk, 0),
             )
             for course in courses
             if course.pk in mine or done_lessons[pk].get(course.pk) or course.pk in finished[pk]

@@ -96,6 +96,9 @@ def course(request: MemberRequest, slug: str) -> HttpResponse:
     )
     finished = found.completions.filter(person=request.user).first()
     total = len(lessons)
+    quizzes = {item.pk for item in lessons if item.current and item.current.questions}
+    steps = total + len(quizzes)
+    steps_done = len(done) + len(passed & quizzes)
     return render(
         request,
         "academy/course.html",
@@ -108,7 +111,13 @@ def course(request: MemberRequest, slug: str) -> HttpResponse:
             ],
             "done_count": len(done),
             "total": total,
-            "percent": 100 if finished else round(100 * len(done) / total) if total else 0,
+            "quizzes": len(quizzes),
+            "quizzes_passed": len(passed & quizzes),
+            "percent": 100
+            if finished
+            else min(99, round(100 * steps_done / steps))
+            if steps
+            else 0,
             "finished": finished,
             "can_author": can_author(request.user, request.organization),
         },
