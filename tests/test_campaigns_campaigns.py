@@ -80,7 +80,7 @@ def test_a_campaign_shows_its_execution_against_the_plan(cast: Cast) -> None:
     assert result.cost == Decimal("37.50")
     assert result.budget_percent == 55
     assert not result.over_budget
-    assert sum(result.chart["posts"]) == 1  # the late one fell after the campaign's dates
+    assert result.chart["posts"].count(1) == 1  # the late one fell after the campaign's dates
     assert [line.engagement for line in result.lines] == [50, 25, 0]
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from cluetrain.inbox.models import Conversation, ConversationEvent
 from cluetrain.insights.models import EngagementTrack
 from cluetrain.listening.models import Author, Direction, Message
-from cluetrain.organizations.models import Organization, Person
+from cluetrain.organizations.models import Department, Organization, Person
 from cluetrain.publishing.models import Delivery, Post, PostEvent, PostStatus
 from cluetrain.reviews.models import Review, ReviewStatus
 from cluetrain.voices.models import Voice
@@ -108,7 +108,7 @@ def conversation(
     handed_over: datetime | None = None,
     resolved: datetime | None = None,
     complaint: bool = False,
-    department: object = None,
+    department: Department | None = None,
     in_reply_to: str = "",
     who: Author | None = None,
 ) -> Conversation:
