@@ -18,3 +18,13 @@ def collect_engagement() -> dict[str, int]:
 def measure_audiences() -> int:
     """Count the followers of the organisations' voices (for engagement per 1,000)."""
     return audience.measure_all()
+
+
+@periodic(seconds=30)
+@job(priority=-4)
+def update_rollups() -> dict[str, int]:
+    """Apply what changed in conversations, messages and posts to the insights roll-ups
+    (cursors and counts in one transaction: a second run, or a second worker, adds nothing)."""
+    from cluetrain.insights.rollups import maintain
+
+    return maintain.catch_up(rounds=50)

@@ -61,12 +61,14 @@ def middle_of(index: int) -> float:
 def merge(
     histograms: Iterable[Mapping[str, int]], into: dict[str, int] | None = None
 ) -> dict[str, int]:
-    """The sum of sparse histograms ``{bucket index as text: count}`` (as stored in JSON)."""
+    """The sum of bags of counts ``{name: count}`` (as stored in JSON), added into ``into``
+    in place when given (a count may end at zero; readers ignore those)."""
     total: dict[str, int] = into if into is not None else {}
+    get = total.get
     for histogram in histograms:
         for key, count in histogram.items():
-            total[key] = total.get(key, 0) + int(count)
-    return {key: count for key, count in total.items() if count}
+            total[key] = get(key, 0) + count
+    return total
 
 
 def rank(n: int, fraction: float) -> int:
