@@ -12,6 +12,7 @@ from cluetrain.core.errors import ServiceError
 from cluetrain.inbox import replies
 from cluetrain.knowledge import citations, services
 from cluetrain.knowledge.models import Citation, FactStatus
+from cluetrain.notifications.models import Notification
 from cluetrain.publishing.drafts import Draft
 from cluetrain.publishing.models import PostStatus
 from cluetrain.publishing.scheduling import Schedule, When
@@ -78,6 +79,8 @@ def test_citing_from_the_composer_records_it_and_the_post_that_holds_it(
     # Retiring a fact cited by a post not yet out says so.
     assert post.status == PostStatus.SCHEDULED
     assert services.do_retire_fact(cast.coordinator, bikes) == [post.pk]
+    warning = Notification.objects.get(person=cast.member, kind="fact_retired")
+    assert warning.url == f"/publish/posts/{post.pk}/"
 
 
 def test_a_post_without_the_cited_text_is_not_tied_to_the_citation(

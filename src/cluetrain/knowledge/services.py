@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from cluetrain.core import audit
@@ -234,14 +235,30 @@ def scheduled_posts_citing(fact: Fact) -> list[int]:
     )
 
 
+def _warn_authors(fact: Fact, post_ids: list[int]) -> None:
+    from cluetrain.notifications.services import notify
+    from cluetrain.publishing.models import Post
+
+    for post in Post.objects.filter(pk__in=post_ids).select_related("author"):
+        notify(
+            post.author,
+            "fact_retired",
+            f"A fact your post cites was retired: {fact.statement[:100]}",
+            "The post has not gone out yet: check its wording before it does.",
+            organization=fact.organization,
+            url=reverse("publishing:post", args=[post.pk]),
+        )
+
+
 def do_retire_fact(person: Person, fact: Fact) -> list[int]:
-    """No longer true or no longer said: it is offered to nobody. Returns the posts waiting to
-    go out that cite it, so the person retiring it can warn their authors."""
+    """No longer true or no longer said: it is offered to nobody. The authors of posts not yet
+    out that cite it are told; their ids are returned."""
     rights.require_curate(person, fact.organization)
     with transaction.atomic():
         Fact.objects.filter(pk=fact.pk).update(status=FactStatus.RETIRED)
         fact.refresh_from_db()
         waiting = scheduled_posts_citing(fact)
+        _warn_authors(fact, waiting)
         audit.record(
             fact.organization, person, "fact.retired", fact, fact=fact.pk, waiting_posts=waiting
         )
