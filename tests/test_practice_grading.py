@@ -125,3 +125,15 @@ def test_submitting_twice_is_submitting_once(cast: Cast) -> None:
     assert services.do_submit(cast.trainee, message).submitted_at == first
     with pytest.raises(NotAllowed):
         services.do_submit(cast.member, message)
+
+
+def test_a_post_about_the_organisation_without_its_disclosure_is_blocked_as_in_the_composer(
+    cast: Cast,
+) -> None:
+    message = services.do_post(cast.trainee, cast.acme, "The Acme trains are new and shiny")
+    assert message.verdict == "block"
+    [finding] = [item for item in message.findings if item["rule"] == "disclosure"]
+    assert message.text[finding["start"] : finding["end"]] == "Acme"
+    assert "#iworkatacme" in finding["explanation"]
+    disclosed = services.do_post(cast.trainee, cast.acme, "The Acme trains are new #iworkatacme")
+    assert disclosed.verdict == "ok"

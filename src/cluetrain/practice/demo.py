@@ -76,7 +76,7 @@ def _tom(
     first = services.do_reply(
         tom,
         thread,
-        "Hi Kat, I'm Tom from Acme Rail customer care. Sorry you missed your connection: a "
+        "Hi Kat, I'm Tom from customer care. Sorry you missed your connection: a "
         "signal fault held the 07:42. You can claim Delay Repay on our website.",
     )
     services.do_reply(tom, Thread.objects.get(pk=thread.pk), "Yes, tickets from apps count too.")
@@ -90,7 +90,7 @@ def _tom(
     post = services.do_post(
         tom,
         organization,
-        "Our new trains are AMAZING, best in the country, six bike spaces!!",
+        "Acme Rail's new trains are AMAZING, best in the country, six bike spaces!!",
         exercise=exercises["post"],
     )
     start = post.text.index("best in the country")

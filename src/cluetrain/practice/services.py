@@ -14,12 +14,11 @@ from django.utils import timezone
 
 from cluetrain.core import audit
 from cluetrain.core.errors import NotAllowed, ServiceError
-from cluetrain.guidelines.services import check_text
 from cluetrain.notifications.services import notify
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Organization, Person
 from cluetrain.organizations.policy import Permission
-from cluetrain.practice import scenarios
+from cluetrain.practice import checking, scenarios
 from cluetrain.practice.models import (
     MAX_COMMENT,
     MAX_FEEDBACK,
@@ -53,7 +52,7 @@ def require_mentor(person: Person, organization: Organization) -> None:
 
 def _checked(organization: Organization, learner: Person, text: str, **fields: object) -> Message:
     """A learner's message with the guideline engine's verdict on it, as written."""
-    result = check_text(organization, text)
+    result = checking.check(organization, text)
     checked = result.as_json()
     return Message.objects.create(
         organization=organization,

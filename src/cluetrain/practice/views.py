@@ -13,11 +13,10 @@ from django.views.decorators.http import require_POST
 
 from cluetrain.core.errors import ServiceError
 from cluetrain.guidelines.presenting import findings_context
-from cluetrain.guidelines.services import check_text
 from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.models import Person
 from cluetrain.organizations.requests import MemberRequest
-from cluetrain.practice import reading, scenarios, services
+from cluetrain.practice import checking, reading, scenarios, services
 from cluetrain.practice.models import MAX_TEXT, Author, Exercise, ExerciseKind, Message, Thread
 
 MAX_CHECK = MAX_TEXT * 2  # the live check refuses to read a novel
@@ -117,7 +116,7 @@ def check(request: MemberRequest) -> HttpResponse:
     text = request.POST.get("text", "")[:MAX_CHECK]
     if not text.strip():
         return HttpResponse("")
-    result = check_text(request.organization, text)
+    result = checking.check(request.organization, text)
     return render(request, "guidelines/_findings.html", {"g": findings_context(text, result)})
 
 
