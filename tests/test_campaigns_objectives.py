@@ -214,3 +214,30 @@ def test_another_organisations_department_or_owner_is_refused(cast: Cast) -> Non
         services.do_create_objective(cast.outsider, cast.globex, fields(department=cast.care))
     with pytest.raises(ServiceError, match="owner"):
         services.do_create_objective(cast.director, cast.acme, fields(owner=cast.outsider))
+
+
+def test_the_roll_ups_give_the_objectives_the_same_numbers(cast: Cast) -> None:
+    from cluetrain.insights.rollups import maintain
+
+    conversations(cast)
+    history.post(
+        cast.acme,
+        cast.member,
+        created=at(3, 9),
+        sent=at(3, 9),
+        published=at(3, 10),
+        voice=cast.member_voice,
+        likes=12,
+    )
+    maintain.catch_up(rounds=50)
+    for kind, params in (
+        ("first_response_within", {"minutes": 30, "complaints_only": True}),
+        ("first_response_within", {"minutes": 30}),
+        ("people_active", {}),
+        ("engagement_per_post", {}),
+        ("posts_per_week", {}),
+    ):
+        raw = metrics.Reading(cast.acme, None, *MARCH, params, rollups=False)
+        rolled = metrics.Reading(cast.acme, None, *MARCH, params, rollups=True)
+        assert metrics.read(kind, rolled) == metrics.read(kind, raw), kind
+    assert read(cast, "people_active", *MARCH) == 2.0

@@ -144,6 +144,8 @@ def conversation(
         direction=Direction.INBOUND,
         conversation=made,
         complaint=complaint,
+        # Triaged: the roll-ups wait for triage before counting what follows a message.
+        triaged_at=heard,
     )
     if handed_over is not None:
         event = ConversationEvent.objects.create(
