@@ -58,7 +58,9 @@ def test_the_quiz_page_shows_every_explanation_and_the_score(cast: Cast) -> None
     text = page.content.decode()
     assert "Your score: 50 %" in text
     assert "Because the company&#x27;s press office is wrong." in text
-    assert "You chose: A guess about the cause</strong> <span class=\"chip wrong\">wrong answer" in text
+    assert (
+        'You chose: A guess about the cause</strong> <span class="chip wrong">wrong answer' in text
+    )
     assert QuizAttempt.objects.get(person=cast.trainee).score == 50
 
 
@@ -234,3 +236,19 @@ def test_the_installed_curriculum_lesson_lists_the_rules_in_effect(cast: Cast) -
     assert "payment card" in page
     assert "{{ guidelines" not in page
     assert Course.objects.filter(organization=cast.acme).count() == 5
+
+
+def test_mentors_see_reviews_to_give_and_learners_to_follow_in_bounded_queries(
+    cast: Cast, django_assert_max_num_queries: object
+) -> None:
+    make_course(cast.coordinator, cast.acme)
+    client = cast.client(cast.mentor)
+    with django_assert_max_num_queries(40):  # type: ignore[operator]
+        page = client.get(reverse("academy:index")).content.decode()
+    assert "For mentors" in page
+    assert "reviews to give" in page or "review to give" in page
+    assert "Tess Trainee" in page
+    assert (
+        "For mentors"
+        not in cast.client(cast.trainee).get(reverse("academy:index")).content.decode()
+    )

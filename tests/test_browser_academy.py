@@ -59,6 +59,10 @@ def test_a_trainee_takes_a_lesson_and_its_quiz_and_the_course_shows_progress(
     progress = page.locator(".course-progress")  # type: ignore[attr-defined]
     expect(progress).to_contain_text("3 of 3 lessons done, 2 of 3 quizzes passed")
     page.screenshot(path=str(ARTIFACTS / "academy-course.png"), full_page=True)  # type: ignore[attr-defined]
+    page.get_by_role("link", name="My level and evidence").click()  # type: ignore[attr-defined]
+    expect(page.get_by_role("heading", name="Autonomy level: Supervised")).to_be_visible()  # type: ignore[attr-defined]
+    expect(page.get_by_text("Academy modules finished")).to_be_visible()  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "academy-person.png"), full_page=True)  # type: ignore[attr-defined]
     assert LessonCompletion.objects.filter(person=tom).count() == 3
     assert list(
         QuizAttempt.objects.filter(person=tom, lesson__slug="first-post")

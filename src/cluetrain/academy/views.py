@@ -35,6 +35,7 @@ from cluetrain.organizations.decorators import member_required
 from cluetrain.organizations.models import Department, Person
 from cluetrain.organizations.requests import MemberRequest
 from cluetrain.organizations.roles import Role
+from cluetrain.reviews.models import Level
 
 
 def _course(request: MemberRequest, slug: str) -> Course:
@@ -67,10 +68,30 @@ def index(request: MemberRequest) -> HttpResponse:
         {"course": course, "progress": shown.get(course.pk), "assignment": due.get(course.pk)}
         for course in courses
     ]
+    follows = access.may_follow(person, organization)
+    mentoring: dict[str, object] = {}
+    if follows:
+        from cluetrain.reviews.services import pending_reviews
+
+        # Learners to follow: people at the first two levels, with their progress.
+        people = list(access.members(organization)[:500])
+        progress = progress_of_many(organization, [p.pk for p in people], with_evidence=False)
+        learning_now = [
+            (p, progress[p.pk])
+            for p in people
+            if p.pk != person.pk and progress[p.pk].level in (Level.LEARNER, Level.SUPERVISED)
+        ]
+        mentoring = {
+            "reviews_waiting": pending_reviews(organization).exclude(post__author=person).count(),
+            "to_follow": learning_now[:8],
+            "to_follow_count": len(learning_now),
+        }
     return render(
         request,
         "academy/index.html",
         {
+            **mentoring,
+            "follows": follows,
             "rows": rows,
             "me": mine,
             "now": timezone.now(),
