@@ -9,6 +9,7 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from importlib import import_module
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +30,9 @@ DEMO_PASSWORD = "acme-rail-demo"  # noqa: S105 - printed on purpose for the demo
 DOMAIN = "acme-rail.example"
 
 DEPARTMENTS = ["Customer care", "Operations", "Marketing", "Engineering"]
+# Areas that add their own demo content, in this order (later ones build on earlier ones:
+# the practice space on the academy's courses, campaigns on the sample posts).
+AREAS = ("academy", "practice", "cohorts", "agencies", "knowledge", "campaigns")
 
 # (days from today, hour in the organisation's time zone, voice, category, text)
 PLANNED_POSTS = [
@@ -201,6 +205,8 @@ def load_demo() -> Organization:
     _second_client(people["aisha"])
     demo_inbox.load(organization)
     _runbook(organization, people)
+    for area in AREAS:
+        import_module(f"cluetrain.{area}.demo").load(organization, people)
     return organization
 
 
