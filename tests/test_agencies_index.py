@@ -164,10 +164,10 @@ def test_agency_is_judged_per_organisation(history: History) -> None:
     assert (other.overall.in_house, other.overall.agency) == (1, 0)
 
 
-def test_the_index_takes_three_queries_whatever_the_history(
+def test_the_index_takes_two_queries_whatever_the_history(
     history: History, django_assert_max_num_queries: object
 ) -> None:
-    with django_assert_max_num_queries(3):  # type: ignore[operator]
+    with django_assert_max_num_queries(2):  # type: ignore[operator]
         result = self_sufficiency(history.org, date(2025, 1, 1), date(2026, 12, 31))
     assert len(result.months) == 24
 
@@ -206,3 +206,47 @@ def test_the_slope_of_a_steady_rise_is_its_step() -> None:
     assert index.slope(months) == 10.0
     assert index.change_over(months, 3) is None
     assert index.change_over(months, 2) == 20.0
+
+
+def test_a_post_is_judged_by_the_role_its_author_held_when_it_went_out(history: History) -> None:
+    """Ines joins the agency's side on 1 April (a contractor now); Ada is hired in-house on
+    1 May. Then: Jan 1/3, Feb 2/1 as before; Apr: Ines's two posts become agency work
+    (in-house 1, agency 3: 25 %); May: Ines's post is agency work and Ada in-house (0 %)."""
+    from cluetrain.agencies.models import AgencyPeriod
+    from cluetrain.organizations.models import Membership
+    from cluetrain.organizations.services import do_set_roles
+
+    director = make.person(history.org, "Dora Director", (Role.DIRECTOR,))
+    ines = Membership.objects.get(organization=history.org, person=history.ines)
+    ada = Membership.objects.get(organization=history.org, person=history.ada)
+    # A membership older than the joining window: the role given now starts now.
+    Membership.objects.filter(pk__in=[ines.pk, ada.pk]).update(joined_at=at(2025, 1, 1))
+    do_set_roles(director, Membership.objects.get(pk=ines.pk), [Role.AGENCY])
+    do_set_roles(director, Membership.objects.get(pk=ada.pk), [Role.MEMBER])
+    ines_period = AgencyPeriod.objects.get(organization=history.org, person=history.ines)
+    assert ines_period.started_at is not None
+    assert ines_period.ended_at is None
+    ada_period = AgencyPeriod.objects.get(organization=history.org, person=history.ada)
+    assert ada_period.started_at is None  # agency since she joined
+    assert ada_period.ended_at is not None
+    # The changes happened "now"; date them to the history's spring.
+    AgencyPeriod.objects.filter(pk=ines_period.pk).update(started_at=at(2026, 4, 1))
+    AgencyPeriod.objects.filter(pk=ada_period.pk).update(ended_at=at(2026, 5, 1))
+
+    result = self_sufficiency(history.org, date(2026, 1, 1), date(2026, 5, 31))
+    assert [(m.tally.in_house, m.tally.agency) for m in result.months] == [
+        (1, 3),
+        (2, 1),
+        (0, 0),
+        (1, 3),
+        (0, 1),
+    ]
+    assert shares(result) == [25.0, 66.7, None, 25.0, 0.0]
+
+
+def test_a_role_that_came_with_joining_counts_from_the_start(history: History) -> None:
+    from cluetrain.agencies.models import AgencyPeriod
+
+    [period] = AgencyPeriod.objects.filter(organization=history.org, person=history.ada)
+    assert period.started_at is None
+    assert period.ended_at is None

@@ -7,9 +7,10 @@ rather than agency staff. Rules:
   whatever the number of voices it went through. An inbox reply is a post too (the inbox sends
   it through publishing); it is counted as a reply, once, when published. Drafts, posts in
   review, cancelled and failed posts do not count.
-* **Who is agency.** The author's current role in this organisation: holding the ``agency``
-  role here makes their work agency work, even if they are in-house elsewhere. (Roles are not
-  dated, so a person who moved in-house counts as in-house for their whole history.)
+* **Who is agency.** The author's role in this organisation *when the post went out*: a post
+  published while the author held the ``agency`` role here (an ``AgencyPeriod``) is agency
+  work, even if they are in-house elsewhere or have since been hired in-house. A role that came
+  with joining counts from the start of the history.
 * **Which department.** A reply's conversation's department; else the department of the
   official voice the post went out through (its first); else the author's department (the first
   by name); else none.
@@ -19,8 +20,8 @@ rather than agency staff. Rules:
   the months that have a share; and the change between the latest month with a share and the
   month three months before it (when that month has one).
 
-Three queries whatever the history's length: the organisation's agency people, the posts
-grouped by month, author, kind and department, and the department names.
+Two queries whatever the history's length: the posts grouped by month, agency or not, kind and
+department; and the department names.
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
 
-from cluetrain.agencies.access import agency_ids
+from cluetrain.agencies.models import AgencyPeriod
 from cluetrain.listening.models import Direction, Message
 from cluetrain.organizations.models import Department, Membership, Organization
 from cluetrain.publishing.models import Delivery, Post
@@ -170,8 +171,15 @@ def _counted_posts(organization: Organization) -> Any:
         .order_by("department__name")
         .values("department_id")[:1]
     )
+    agency_then = AgencyPeriod.objects.filter(
+        organization=organization, person=OuterRef("author_id")
+    ).filter(
+        Q(started_at__isnull=True) | Q(started_at__lte=OuterRef("published_at")),
+        Q(ended_at__isnull=True) | Q(ended_at__gt=OuterRef("published_at")),
+    )
     return Post.objects.filter(organization=organization, published_at__isnull=False).annotate(
         is_reply=Exists(replies),
+        by_agency=Exists(agency_then),
         department_id=Coalesce(
             Subquery(conversation_department),
             Subquery(voice_department),
@@ -196,13 +204,12 @@ def self_sufficiency(
         starts = [start.replace(day=1)]
     since = datetime.combine(starts[0], time.min, tzinfo=tz)
     until = datetime.combine(_next_month(starts[-1]), time.min, tzinfo=tz)
-    agency = agency_ids(organization)
     posts = _counted_posts(organization).filter(published_at__gte=since, published_at__lt=until)
     if department is not None:
         posts = posts.filter(department_id=department.pk)
     rows = (
         posts.annotate(month=TruncMonth("published_at", tzinfo=tz))
-        .values("month", "author_id", "is_reply", "department_id")
+        .values("month", "by_agency", "is_reply", "department_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
@@ -215,7 +222,7 @@ def self_sufficiency(
         month = months.get(day)
         if month is None:
             continue
-        is_agency, reply, count = row["author_id"] in agency, bool(row["is_reply"]), row["n"]
+        is_agency, reply, count = bool(row["by_agency"]), bool(row["is_reply"]), row["n"]
         dept = row["department_id"]
         for tally in (
             month.tally,

@@ -144,3 +144,36 @@ class Milestone(models.Model):
     @property
     def is_done(self) -> bool:
         return self.done_at is not None
+
+
+class AgencyPeriod(models.Model):
+    """A span of time during which a person was agency staff in an organisation.
+
+    Kept from the ``agency`` role's grants (``agencies.signals``): a role that came with joining
+    counts from the start (``started_at`` empty), a role given later from that moment, and
+    taking it away ends the span. The self-sufficiency index judges each post by the span its
+    time falls in, so a consultant hired in-house keeps their agency past.
+    """
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agency_periods"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["person", "started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "person"],
+                condition=Q(ended_at__isnull=True),
+                name="agency_period_one_open",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "person"], name="agency_period_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person}: agency from {self.started_at} to {self.ended_at}"
