@@ -43,6 +43,13 @@ def load(organization: Organization, people: dict[str, Person]) -> None:
         )
     for key in ("tom", "sofia"):
         services.do_add_member(carla, cohort, _membership(organization, people[key]))
+    # Two months in, each has started to learn the centre's topics.
+    for key, topic, weight in (("tom", "refund", 0.8), ("sofia", "booking", 0.5)):
+        Expertise.objects.get_or_create(
+            membership=_membership(organization, people[key]),
+            topic=topic,
+            defaults={"declared": False, "weight": weight},
+        )
     tom = CohortMember.objects.get(cohort=cohort, membership__person=people["tom"])
     if tom.mentor_id is None:
         services.do_choose_mentor(people["tom"], tom, people["priya"])
