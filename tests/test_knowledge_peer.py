@@ -154,3 +154,20 @@ def test_outsiders_see_none_of_the_peer_group(cast: Cast, everyone_online: None)
         outsider.post(f"/knowledge/ask/{question.pk}/answer/", {"answer": "x"}).status_code == 404
     )
     assert outsider.post(f"/knowledge/ask/{question.pk}/make-fact/").status_code == 404
+
+
+def test_the_peer_group_page_costs_the_same_queries_for_few_or_many_questions(
+    cast: Cast, everyone_online: None, django_assert_max_num_queries: object
+) -> None:
+    for n in range(25):
+        question = peer.do_ask_peers(cast.member, cast.acme, f"Question {n}?", "bikes")
+        if n % 2:
+            peer.do_answer_peer(cast.trainee, question, f"Answer {n}.")
+            if n % 5 == 1:
+                peer.do_make_fact(cast.coordinator, question)
+    client = cast.client(cast.coordinator)
+    client.get("/knowledge/ask/")
+    with django_assert_max_num_queries(10):  # type: ignore[operator]
+        page = client.get("/knowledge/ask/")
+    assert page.content.count(b"It is a fact now") == 3
+    assert page.content.count(b"Make this a fact") == 9

@@ -38,7 +38,7 @@ def peer_questions(organization: Organization) -> QuerySet[Question]:
     words, which stay in the inbox), newest first."""
     return (
         Question.objects.filter(organization=organization, conversation__isnull=True)
-        .select_related("asked_by", "routed_to", "answered_by")
+        .select_related("organization", "asked_by", "routed_to", "answered_by")
         .order_by("-created_at", "-pk")
     )
 
