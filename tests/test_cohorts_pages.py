@@ -287,3 +287,43 @@ def test_the_demo_s_rotations_load_twice_without_doubling(db: None) -> None:
     assert alumnus.placement_department.name == "Engineering"
     tom = running.members.get(membership__person__full_name="Tom Fischer")
     assert tom.mentor == alumnus.membership.person
+
+
+def test_a_shift_is_added_in_the_centre_s_local_time_and_removed_from_the_page(
+    cast: Cast,
+) -> None:
+    from tests.support.cohorts import next_wednesday
+
+    cohort = running_cohort(cast)
+    Cohort.objects.filter(pk=cohort.pk).update(time_zone="Europe/Berlin")
+    trainee = member_of(cohort, cast.trainee)
+    client = cast.client(cast.coordinator)
+    day = next_wednesday(0).date().isoformat()
+    url = reverse("cohorts:add_shift", args=[cohort.pk])
+    added = client.post(
+        url,
+        {"member": trainee.pk, "starts_at": f"{day}T10:00", "ends_at": f"{day}T14:00"},
+        follow=True,
+    )
+    assert b"Shift added for Tess Trainee." in added.content
+    shift = Shift.objects.get(member=trainee)
+    assert (shift.starts_at.astimezone(dt.UTC).hour, shift.ends_at.astimezone(dt.UTC).hour) == (
+        9,
+        13,
+    )
+    overlapping = client.post(
+        url,
+        {"member": trainee.pk, "starts_at": f"{day}T12:00", "ends_at": f"{day}T15:00"},
+        follow=True,
+    )
+    assert b"Tess Trainee already has a shift at that time." in overlapping.content
+    garbage = client.post(
+        url, {"member": trainee.pk, "starts_at": "tomorrow-ish", "ends_at": ""}, follow=True
+    )
+    assert b"Enter a valid date/time" in garbage.content
+    assert Shift.objects.filter(member=trainee).count() == 1
+    refused = cast.client(cast.trainee).post(reverse("cohorts:remove_shift", args=[shift.pk]))
+    assert refused.status_code == 403
+    removed = client.post(reverse("cohorts:remove_shift", args=[shift.pk]), follow=True)
+    assert b"Shift removed." in removed.content
+    assert not Shift.objects.filter(member=trainee).exists()

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from cluetrain.cohorts.models import Cohort, CohortMember, MemberStatus
 from cluetrain.organizations.models import Department, Membership, Organization
 
 
@@ -60,3 +61,24 @@ class PlaceForm(forms.Form):
 class AskForm(forms.Form):
     topic = forms.CharField(max_length=60)
     question = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ShiftForm(forms.Form):
+    """One shift, its times read in the cohort's time zone (the view makes that current)."""
+
+    member = forms.ModelChoiceField(queryset=CohortMember.objects.none(), label="Person")
+    starts_at = forms.DateTimeField(
+        label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args: Any, cohort: Cohort, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = (  # type: ignore[attr-defined]
+            cohort.members.filter(status=MemberStatus.IMMERSED)
+            .select_related("membership__person")
+            .order_by("membership__person__full_name")
+        )
+        self.fields["member"].label_from_instance = lambda m: m.membership.person.full_name  # type: ignore[attr-defined]

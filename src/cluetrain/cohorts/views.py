@@ -12,8 +12,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cluetrain.cohorts import placement, reading, services, shifts
-from cluetrain.cohorts.forms import AddMemberForm, AskForm, CohortForm, PlaceForm, RotaForm
-from cluetrain.cohorts.models import Cohort, CohortMember, MemberStatus
+from cluetrain.cohorts.forms import (
+    AddMemberForm,
+    AskForm,
+    CohortForm,
+    PlaceForm,
+    RotaForm,
+    ShiftForm,
+)
+from cluetrain.cohorts.models import Cohort, CohortMember, MemberStatus, Shift
 from cluetrain.core.actions import act_and_say
 from cluetrain.core.errors import ServiceError
 from cluetrain.organizations.decorators import member_required
@@ -116,6 +123,7 @@ def cohort(request: MemberRequest, pk: int) -> HttpResponse:
             "can_manage": services.may_manage(request.user, organization),
             "add_form": AddMemberForm(organization=organization),
             "rota_form": RotaForm(),
+            "shift_form": ShiftForm(cohort=found),
             "place_form": PlaceForm(organization=organization),
             "zone": found.time_zone,
             "now": timezone.now(),
@@ -162,6 +170,44 @@ def rota(request: MemberRequest, pk: int) -> HttpResponse:
         return act_and_say(request, plan, "cohorts:cohort", found.pk)
     messages.error(request, _form_errors(form))
     return redirect("cohorts:cohort", pk=found.pk)
+
+
+@require_POST
+@member_required
+def add_shift(request: MemberRequest, pk: int) -> HttpResponse:
+    found = _cohort(request, pk)
+    form = ShiftForm(request.POST, cohort=found)
+    # The times typed are the centre's local times.
+    with timezone.override(services.check_time_zone(found.time_zone)):
+        valid = form.is_valid()
+    if not valid:
+        messages.error(request, _form_errors(form))
+        return redirect("cohorts:cohort", pk=found.pk)
+    data = form.cleaned_data
+
+    def add() -> str:
+        shift = shifts.do_add_shift(
+            request.user, data["member"], data["starts_at"], data["ends_at"]
+        )
+        return f"Shift added for {shift.member.membership.person.full_name}."
+
+    return act_and_say(request, add, "cohorts:cohort", found.pk)
+
+
+@require_POST
+@member_required
+def remove_shift(request: MemberRequest, pk: int) -> HttpResponse:
+    shift = get_object_or_404(
+        Shift.objects.select_related("member__cohort__organization"),
+        pk=pk,
+        member__cohort__organization=request.organization,
+    )
+
+    def remove() -> str:
+        shifts.do_remove_shift(request.user, shift)
+        return "Shift removed."
+
+    return act_and_say(request, remove, "cohorts:cohort", shift.member.cohort_id)
 
 
 @require_POST
