@@ -185,7 +185,7 @@ def test_the_progress_page_shows_courses_quiz_scores_level_and_evidence(cast: Ca
     text = page.content.decode()
     assert "Autonomy level: Supervised" in text
     assert "1 of 2" in text
-    assert "100 %" in text
+    assert "100&nbsp;%" in text
     assert "Academy modules finished" in text
 
 
