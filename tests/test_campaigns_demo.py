@@ -36,3 +36,38 @@ def test_the_demo_loads_once_and_its_pages_have_something_to_show(db: None) -> N
             "missed",
             "no data",
         }
+
+
+def test_the_command_line_shows_progress_and_cost(db: None) -> None:
+    import io
+    import json
+
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    organization = load_demo()
+    people = {spec.first.lower(): Person.objects.get(email=spec.email) for spec in PEOPLE}
+    demo.load(organization, people)
+    out = io.StringIO()
+    call_command("campaigns", "objectives", "--org", "acme-rail", "--json", stdout=out)
+    names = {row["name"] for row in json.loads(out.getvalue())}
+    assert "40 employees active monthly" in names
+    out = io.StringIO()
+    call_command(
+        "campaigns",
+        "cost",
+        "--org",
+        "acme-rail",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+        stdout=out,
+    )
+    assert "Cost per published post" in out.getvalue()
+    with pytest.raises(CommandError, match="ends before"):
+        call_command(
+            "campaigns", "cost", "--org", "acme-rail", "--from", "2026-02-01", "--to", "2026-01-01"
+        )
+    with pytest.raises(CommandError, match="not a date"):
+        call_command("campaigns", "cost", "--org", "acme-rail", "--from", "soon", "--to", "x")
