@@ -111,7 +111,13 @@ def _can_apply_slots() -> bool:
 
 @member_required
 def index(request: MemberRequest) -> HttpResponse:
-    return _dashboard(request, organization_target(request))
+    try:
+        target = organization_target(request)
+    except NotAllowed as exc:
+        # Everyone finds Insights in the navigation; those who may not read the organisation's
+        # numbers are refused with the way to their own.
+        return render(request, "insights/own_only.html", {"reason": str(exc)}, status=403)
+    return _dashboard(request, target)
 
 
 @member_required
