@@ -25,6 +25,7 @@ PRODUCT_VERBS: dict[str, str] = {
     "import": "import past messages from CSV or JSONL (also Kaggle's Customer Support on Twitter)",
     "triage": "classify messages from stdin (JSONL) without a database",
     "incident": "declare, update, end and list incidents (crisis mode)",
+    "export": "export insights tables and the monthly report as CSV (the dashboards' CSV files)",
 }
 
 
