@@ -17,7 +17,7 @@ from cluetrain.organizations.models import Person
 from cluetrain.organizations.roles import Role
 from cluetrain.organizations.services import do_add_member
 from tests.conftest import Cast
-from tests.support.academy import first_lesson, make_course
+from tests.support.academy import current, first_lesson, make_course
 
 
 def _lesson_url(lesson: Lesson, name: str = "academy:lesson") -> str:
@@ -152,7 +152,7 @@ def test_a_coordinator_writes_a_question_with_explanations_in_the_page(cast: Cas
     url = _lesson_url(lesson, "academy:new_question")
     assert cast.client(cast.coordinator).post(url, data).status_code == 302
     lesson.refresh_from_db()
-    assert lesson.current.questions[0]["choices"][1]["correct"] is False
+    assert current(lesson).questions[0]["choices"][1]["correct"] is False
     del data["explanation_1"]
     page = cast.client(cast.coordinator).post(url, data).content.decode()
     assert "Explain the answer" in page
@@ -196,7 +196,7 @@ def test_the_learners_table_is_filtered_and_its_queries_do_not_grow_with_people(
     for n in range(12):
         person = Person.objects.create_user(f"learner{n}@example.com", "x" * 12, full_name=f"L {n}")
         do_add_member(cast.acme, person, [Role.TRAINEE], departments=[cast.care] if n % 2 else [])
-        do_complete_lesson(person, Lesson.objects.filter(course__organization=cast.acme).first())
+        do_complete_lesson(person, Lesson.objects.filter(course__organization=cast.acme)[0])
     client = cast.client(cast.coordinator)
     with django_assert_max_num_queries(30):  # type: ignore[operator]
         page = client.get(reverse("academy:learners"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cluetrain.academy.authoring import LessonText, do_create_lesson, do_save_course
-from cluetrain.academy.models import Course, Lesson
+from cluetrain.academy.models import Course, Lesson, LessonVersion
 from cluetrain.organizations.models import Organization, Person
 
 
@@ -68,3 +68,9 @@ def first_lesson(course: Course) -> Lesson:
 
 # Right answers of SINGLE and MULTIPLE, as a learner sends them.
 RIGHT = {"0": [0], "1": [0, 1]}
+
+
+def current(lesson: Lesson) -> LessonVersion:
+    """The lesson's current version (every saved lesson has one)."""
+    assert lesson.current is not None
+    return lesson.current
