@@ -245,3 +245,47 @@ def test_a_director_edits_rates_and_minutes_on_the_settings_page(cast: Cast) -> 
         .status_code
         == 403
     )
+
+
+def test_each_objective_on_the_index_costs_a_few_roll_up_reads(cast: Cast) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = cast.client(cast.director)
+    objective(cast, "One")
+    client.get(reverse("campaigns:index"))
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("campaigns:index"))
+    for n in range(4):
+        objective(cast, f"More {n}")
+    with CaptureQueriesContext(connection) as five:
+        client.get(reverse("campaigns:index"))
+    # The measures behind each objective read day roll-ups: a handful of small queries each.
+    assert len(five) - len(one) <= 4 * 4
+
+
+def test_an_objective_is_changed_and_paused_from_its_page(cast: Cast) -> None:
+    item = objective(cast)
+    client = cast.client(cast.director)
+    form = client.get(reverse("campaigns:objective_edit", args=[item.pk]))
+    assert 'value="Fast answers"' in form.content.decode()
+    client.post(
+        reverse("campaigns:objective_edit", args=[item.pk]),
+        {
+            "name": "Snabba svar \u202e🚆",
+            "kind": "first_response_within",
+            "minutes": "15",
+            "target": "80",
+            "period": "quarter",
+        },
+    )
+    item.refresh_from_db()
+    # The right-to-left override is dropped; the rest is kept as typed.
+    assert (item.name, item.params["minutes"], item.period, item.active) == (
+        "Snabba svar 🚆",
+        15,
+        "quarter",
+        False,
+    )
+    page = client.get(reverse("campaigns:index")).content.decode()
+    assert "Paused:" in page

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -33,7 +34,14 @@ def require_manager(person: Person, organization: Organization) -> None:
 
 
 def clean_name(value: str, what: str = "name") -> str:
-    text = " ".join((value or "").split())
+    """One line of visible text: control and format characters dropped (a right-to-left
+    override would make a name read backwards in every list), emoji joiners kept."""
+    visible = "".join(
+        ch
+        for ch in (value or "")
+        if ch == "\u200d" or unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\t\n\r"
+    )
+    text = " ".join(visible.split())
     if not text:
         raise ServiceError(f"Give the {what}.", code="name")
     if len(text) > MAX_NAME:
