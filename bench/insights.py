@@ -366,6 +366,12 @@ def main() -> None:
             measures.participation(scope, period, rollups=rollups)
             measures.frequency(scope, period, rollups=rollups)
 
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            cProfile.runctx("everything(True)", globals(), locals(), "/tmp/bench_insights.prof")
+            pstats.Stats("/tmp/bench_insights.prof").sort_stats("tottime").print_stats(25)
         timing: dict[bool, float] = {}
         for rollups, runs in ((True, 15), (False, 3)):
             times = []

@@ -67,14 +67,9 @@ def _rollup_rows(kind: str, scope: Scope, period: Period) -> list[DayRow]:
         period.start.isoformat(),
         period.end.isoformat(),
     ]
-    for column, value in (
-        ("department_id", scope.department_id),
-        ("voice_id", scope.voice_id),
-        ("person_id", scope.person_id),
-    ):
-        if value is not None:
-            sql += f" AND {column} = %s"
-            params.append(value)
+    for column, op, value in facts.selector(kind, scope):
+        sql += f" AND {column} {op} %s"
+        params.append(value)
     return [
         DayRow(_day(d), dep, voice, person, _counts(c))
         for d, dep, voice, person, c in bulk.select(sql, params)
@@ -112,13 +107,14 @@ def _raw_conversation_days(scope: Scope, period: Period) -> ConversationDays:
     if scope.person_id is not None:
         query = query.filter(assignee_id=scope.person_id)
     policies = Policies([scope.organization_id])
+    wanted = facts.selector("c", scope)
     zone = period.zone
     bags: list[tuple[dt.date, dict[str, int]]] = []
     exact: dict[str, dict[dt.date, list[float]]] = {"fr": {}, "frc": {}, "res": {}}
     for row in query.values_list(*facts.CONVERSATION_COLUMNS).iterator(chunk_size=5000):
         first, responded, resolved, complaint = row[4], row[5], row[6], row[11]
-        for _, day_text, _, _, _, counts in facts.conversation_contributions(row, zone, policies):
-            if not _in_period(day_text, period):
+        for _, day_text, d, v, p, counts in facts.conversation_contributions(row, zone, policies):
+            if not _in_period(day_text, period) or not facts.matches(wanted, d, v, p):
                 continue
             day = dt.date.fromisoformat(day_text)
             bags.append((day, counts))
@@ -184,10 +180,11 @@ def _raw_post_contributions(scope: Scope, period: Period) -> list[facts.Contribu
 def post_days(scope: Scope, period: Period, *, rollups: bool) -> list[DayRow]:
     if rollups:
         return _rollup_rows("p", scope, period)
+    wanted = facts.selector("p", scope)
     return [
         DayRow(dt.date.fromisoformat(day), dep, voice, person, counts)
         for kind, day, dep, voice, person, counts in _raw_post_contributions(scope, period)
-        if kind == "p"
+        if kind == "p" and facts.matches(wanted, dep, voice, person)
     ]
 
 
@@ -274,10 +271,11 @@ def speaker_days(scope: Scope, period: Period, *, rollups: bool) -> list[DayRow]
         return _rollup_rows("s", scope, period)
     from cluetrain.listening.models import Direction, Message
 
+    wanted = facts.selector("s", scope)
     rows = [
         DayRow(dt.date.fromisoformat(day), dep, voice, person, counts)
         for kind, day, dep, voice, person, counts in _raw_post_contributions(scope, period)
-        if kind == "s"
+        if kind == "s" and facts.matches(wanted, dep, voice, person)
     ]
     if scope.voice_id is not None:
         return rows
@@ -297,10 +295,11 @@ def speaker_days(scope: Scope, period: Period, *, rollups: bool) -> list[DayRow]
     for created_at, department_id, person_id in replies.values_list(
         "created_at", "conversation__department_id", "sent_by_id"
     ).iterator(5000):
-        _, day, dep, voice, person, counts = facts.reply_contribution(
+        for _, day, dep, voice, person, counts in facts.reply_contributions(
             created_at, zone, department_id or 0, person_id
-        )
-        rows.append(DayRow(dt.date.fromisoformat(day), dep, voice, person, counts))
+        ):
+            if facts.matches(wanted, dep, voice, person):
+                rows.append(DayRow(dt.date.fromisoformat(day), dep, voice, person, counts))
     return rows
 
 

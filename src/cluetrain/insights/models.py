@@ -94,4 +94,6 @@ class Audience(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voice_id}: {self.followers} followers at {self.at:%Y-%m-%d}"
+
+
 from cluetrain.insights.rollup_models import *  # noqa: E402, F403

@@ -30,6 +30,82 @@ from cluetrain.insights.rollups import buckets
 Contribution = list[Any]
 Key = tuple[str, str, int, int, int]
 
+# Each count is kept at the levels dashboards read, so a page reads one row a day rather than
+# merging every combination: ALL (-1) in a key column means "summed over that column".
+ALL = -1
+
+
+def levels(
+    kind: str, department_id: int, voice_id: int, person_id: int
+) -> list[tuple[int, int, int]]:
+    """The (department, voice, person) keys one contribution is counted under.
+
+    * conversations: the organisation, its department, its assignee;
+    * posts: per voice (with its department, 0 for none), and per author in each voice: the
+      voice rows partition everything (a dashboard sums them), the author rows a person's;
+    * people who spoke: always per person, in the organisation, the department, the voice.
+    """
+    d, v, p = department_id, voice_id, person_id
+    if kind == "c":
+        keys = [(ALL, ALL, ALL)]
+        if d:
+            keys.append((d, ALL, ALL))
+        if p:
+            keys.append((ALL, ALL, p))
+        return keys
+    if kind == "p":
+        keys = [(d or 0, v, ALL)]
+        if p:
+            keys.append((ALL, v, p))
+        return keys
+    keys = [(ALL, ALL, p)]
+    if d:
+        keys.append((d, ALL, p))
+    if v:
+        keys.append((ALL, v, p))
+    return keys
+
+
+def selector(kind: str, scope: Any) -> list[tuple[str, str, int]]:
+    """Which key rows a scope reads: (column, ``=`` or ``<>``, value) conditions matching the
+    ``levels`` above (one row per contribution, so nothing is counted twice)."""
+    d, v, p = scope.department_id, scope.voice_id, scope.person_id
+    if kind == "c":
+        if p is not None:
+            return [("department_id", "=", ALL), ("voice_id", "=", ALL), ("person_id", "=", p)]
+        return [
+            ("department_id", "=", ALL if d is None else d),
+            ("voice_id", "=", ALL),
+            ("person_id", "=", ALL),
+        ]
+    if kind == "p":
+        if p is not None:
+            out = [("department_id", "=", ALL), ("person_id", "=", p)]
+            return (
+                [*out, ("voice_id", "=", v)] if v is not None else [*out, ("voice_id", "<>", ALL)]
+            )
+        if v is not None:
+            return [("voice_id", "=", v), ("person_id", "=", ALL)]
+        if d is not None:
+            return [("department_id", "=", d), ("person_id", "=", ALL)]
+        return [("person_id", "=", ALL)]
+    person = ("person_id", "=", p) if p is not None else ("person_id", "<>", ALL)
+    if v is not None:
+        return [("department_id", "=", ALL), ("voice_id", "=", v), person]
+    return [("department_id", "=", ALL if d is None else d), ("voice_id", "=", ALL), person]
+
+
+def matches(conditions: list[tuple[str, str, int]], d: int, v: int, p: int) -> bool:
+    values = {"department_id": d, "voice_id": v, "person_id": p}
+    return all((values[c] == x) if op == "=" else (values[c] != x) for c, op, x in conditions)
+
+
+def _spread(
+    kind: str, day: str, d: int, v: int, p: int, counts: dict[str, int]
+) -> list[Contribution]:
+    return [[kind, day, *key, counts] for key in levels(kind, d, v, p)]
+
+
 # The columns of inbox_conversation a contribution is computed from, in this order.
 CONVERSATION_COLUMNS = (
     "id",
@@ -94,7 +170,7 @@ def conversation_contributions(
         if sentiment == "negative":
             counts[f"topicneg:{topic}"] = 1
     opened_on = first.astimezone(zone).date().isoformat()
-    out: list[Contribution] = [["c", opened_on, department_id, 0, assignee_id, counts]]
+    out: list[Contribution] = []
     if resolved is not None:
         bucket = buckets.bucket_of(minutes_between(first, resolved))
         resolved_on = resolved.astimezone(zone).date().isoformat()
@@ -103,8 +179,8 @@ def conversation_contributions(
             for name, value in done.items():
                 counts[name] = counts.get(name, 0) + value
         else:
-            out.append(["c", resolved_on, department_id, 0, assignee_id, done])
-    return out
+            out += _spread("c", resolved_on, department_id, 0, assignee_id, done)
+    return _spread("c", opened_on, department_id, 0, assignee_id, counts) + out
 
 
 def hour_of_week(moment: dt.datetime, zone: ZoneInfo) -> int:
@@ -134,18 +210,18 @@ def post_contributions(
         f"how:{how}": 1,
         f"howe:{how}": engagement,
     }
-    out: list[Contribution] = [["p", day, department_id, voice_id, author_id, counts]]
+    out = _spread("p", day, department_id, voice_id, author_id, counts)
     if author_id:
-        out.append(["s", day, department_id, voice_id, author_id, {"posts": 1}])
+        out += _spread("s", day, department_id, voice_id, author_id, {"posts": 1})
     return out
 
 
-def reply_contribution(
+def reply_contributions(
     created_at: dt.datetime, zone: ZoneInfo, department_id: int, person_id: int
-) -> Contribution:
+) -> list[Contribution]:
     """One reply of ours, written by ``person_id``, on the day it was sent."""
     day = created_at.astimezone(zone).date().isoformat()
-    return ["s", day, department_id, 0, person_id, {"replies": 1}]
+    return _spread("s", day, department_id, 0, person_id, {"replies": 1})
 
 
 def difference(

@@ -150,10 +150,10 @@ def apply_changes(limit: int = BATCH) -> dict[str, int]:
             if direction == "out" and sent_by:
                 zone = run.zone(organization_id)
                 department = departments.get(conversation_id, 0) if conversation_id else 0
-                reply = facts.reply_contribution(
+                replies = facts.reply_contributions(
                     bulk.parse_time(created_at), zone, department, sent_by
                 )
-                run.add(organization_id, [reply], [])
+                run.add(organization_id, replies, [])
 
         delivery_ids: set[int] = set()
         for name, table, column, extra in (
@@ -435,10 +435,10 @@ def rebuild(organization_id: int | None = None) -> dict[str, int]:
                 [org, cursors.get("message", 0)],
             ):
                 department = departments.get(conversation_id, 0) if conversation_id else 0
-                reply = facts.reply_contribution(
+                replies = facts.reply_contributions(
                     bulk.parse_time(created_at), run.zone(org), department, sent_by
                 )
-                run.add(org, [reply], [])
+                run.add(org, replies, [])
             deliveries = [
                 r[0]
                 for r in bulk.select(
