@@ -165,6 +165,7 @@ def test_milestones_are_ticked_off_with_htmx(cast: Cast, brightside: Agency) -> 
     response = client.post(url, {"done": "1"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "Mark undone" in response.content.decode()
+    assert "Remove" not in response.content.decode()  # only directors and coordinators remove
     step.refresh_from_db()
     assert step.done_by == cast.member
     assert cast.client(cast.trainee).post(url, {"done": "0"}).status_code == 403
@@ -279,3 +280,12 @@ def test_the_demo_loads_brightside_social_once(db: None) -> None:
     assert len(shares) >= 6
     assert result.slope is not None
     assert result.slope > 0
+
+
+def test_a_director_removes_a_milestone_and_a_member_cannot(cast: Cast, brightside: Agency) -> None:
+    step = services.do_add_milestone(cast.director, brightside, "Temporary step")
+    url = reverse("agencies:delete_milestone", args=[step.pk])
+    assert cast.client(cast.member).post(url).status_code == 403
+    assert cast.client(cast.outsider).post(url).status_code == 404
+    assert cast.client(cast.director).post(url).status_code == 302
+    assert not Milestone.objects.filter(pk=step.pk).exists()

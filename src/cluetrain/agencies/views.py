@@ -233,7 +233,11 @@ def milestone_done(request: MemberRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "agencies/_milestone.html",
-            {"step": step, "today": _today(request), "can_tick": True, "oversees": True},
+            {
+                "step": step,
+                "today": _today(request),
+                "oversees": access.oversees(request.user, request.organization),
+            },
         )
     return redirect("agencies:agency", step.agency_id)
 
