@@ -132,3 +132,20 @@ def test_the_live_exercise_refuses_empty_and_oversized_drafts(
     lesson = _live_lesson(cast)
     with pytest.raises(ServiceError, match=message):
         do_try_exercise(cast.trainee, lesson, text)
+
+
+def test_the_command_line_lists_the_curriculum_and_refuses_an_unknown_organisation(
+    cast: Cast,
+) -> None:
+    from io import StringIO
+
+    from django.core.management.base import CommandError
+
+    out = StringIO()
+    call_command("academy", "curriculum", stdout=out)
+    assert "Social media literacy for leaders (leaders)" in out.getvalue()
+    with pytest.raises(CommandError, match="No organisation"):
+        call_command("academy", "install-curriculum", "--organization", "nope")
+    out = StringIO()
+    call_command("academy", "remind", stdout=out)
+    assert "reminder(s) sent" in out.getvalue()

@@ -252,3 +252,10 @@ def test_mentors_see_reviews_to_give_and_learners_to_follow_in_bounded_queries(
         "For mentors"
         not in cast.client(cast.trainee).get(reverse("academy:index")).content.decode()
     )
+
+
+def test_the_admin_lists_courses_but_cannot_change_them(cast: Cast) -> None:
+    make_course(cast.coordinator, cast.acme, title="Admin view")
+    client = cast.client(cast.admin)
+    assert "Admin view" in client.get("/admin/academy/course/").content.decode()
+    assert client.get("/admin/academy/course/add/").status_code == 403
