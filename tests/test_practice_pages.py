@@ -147,3 +147,25 @@ def test_the_scenarios_page_lists_rail_and_replayed_conversations(cast: Cast) ->
     page = cast.client(cast.agency).get("/academy/practice/scenarios/").content.decode()
     assert "Rail customers" in page
     assert "Replayed from public conversations" in page
+
+
+def test_a_mentor_closes_an_exercise_and_learners_no_longer_see_it(cast: Cast) -> None:
+    exercise = services.do_create_exercise(
+        cast.mentor, cast.acme, title="Bikes post", instructions="Post about bikes", kind="post"
+    )
+    assert "Bikes post" in cast.client(cast.trainee).get("/academy/practice/").content.decode()
+    url = f"/academy/practice/mentoring/exercises/{exercise.pk}/close/"
+    assert cast.client(cast.trainee).post(url).status_code == 403
+    cast.client(cast.mentor).post(url)
+    exercise.refresh_from_db()
+    assert not exercise.is_active
+    assert "Bikes post" not in cast.client(cast.trainee).get("/academy/practice/").content.decode()
+
+
+def test_the_learner_sees_their_own_numbers(cast: Cast) -> None:
+    message = submitted(cast.trainee, cast.acme)
+    services.do_grade(cast.mentor, message, outcome="pass")
+    submitted(cast.trainee, cast.acme, "Second attempt")
+    page = cast.client(cast.trainee).get("/academy/practice/").content.decode()
+    assert "<dt>Passed</dt><dd>1</dd>" in page
+    assert "<dt>Waiting</dt><dd>1</dd>" in page

@@ -236,6 +236,16 @@ def do_create_exercise(
     return exercise
 
 
+def do_close_exercise(person: Person, exercise: Exercise) -> Exercise:
+    """Stop offering an exercise; work already done for it keeps its grades."""
+    require_mentor(person, exercise.organization)
+    with transaction.atomic():
+        if Exercise.objects.filter(pk=exercise.pk, is_active=True).update(is_active=False):
+            audit.record(exercise.organization, person, "practice.exercise_closed", exercise)
+    exercise.refresh_from_db(fields=["is_active"])
+    return exercise
+
+
 def _gradable(mentor: Person, message: Message) -> None:
     require_mentor(mentor, message.organization)
     if message.author != Author.LEARNER:

@@ -16,5 +16,10 @@ urlpatterns = [
     path("messages/<int:message_id>/comment/", views.comment, name="comment"),
     path("mentoring/", views.mentoring, name="mentoring"),
     path("mentoring/exercises/", views.create_exercise, name="create_exercise"),
+    path(
+        "mentoring/exercises/<int:exercise_id>/close/",
+        views.close_exercise,
+        name="close_exercise",
+    ),
     path("learners/<int:person_id>/", views.learner, name="learner"),
 ]

@@ -18,6 +18,7 @@ from cluetrain.organizations.models import Person
 from cluetrain.organizations.requests import MemberRequest
 from cluetrain.practice import checking, reading, scenarios, services
 from cluetrain.practice.models import MAX_TEXT, Author, Exercise, ExerciseKind, Message, Thread
+from cluetrain.practice.progress import graded_work
 
 MAX_CHECK = MAX_TEXT * 2  # the live check refuses to read a novel
 
@@ -59,6 +60,7 @@ def index(request: MemberRequest) -> HttpResponse:
         "brand": services.brand_of(organization),
         "is_mentor": mentor,
         "to_give_count": len(reading.to_give(person, organization)) if mentor else 0,
+        "record": graded_work(organization, [person.pk])[person.pk],
         "max_text": MAX_TEXT,
     }
     return _render(request, "practice/index.html", context)
@@ -264,4 +266,13 @@ def create_exercise(request: MemberRequest) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Exercise set; learners see it in their practice space.")
+    return redirect("practice:mentoring")
+
+
+@require_POST
+@member_required
+def close_exercise(request: MemberRequest, exercise_id: int) -> HttpResponse:
+    exercise = get_object_or_404(Exercise, pk=exercise_id, organization=request.organization)
+    services.do_close_exercise(request.user, exercise)
+    messages.success(request, f"“{exercise.title}” is no longer offered.")
     return redirect("practice:mentoring")
