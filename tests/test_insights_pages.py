@@ -317,3 +317,36 @@ def test_use_these_slots_is_a_post(history: Cast) -> None:
 def test_the_goals_and_campaigns_are_one_click_away(history: Cast) -> None:
     html = history.client(history.director).get("/insights/").content.decode()
     assert 'href="/insights/campaigns/"' in html
+
+
+def test_the_organisations_page_leads_to_each_person_and_voice(history: Cast) -> None:
+    html = history.client(history.director).get("/insights/").content.decode()
+    assert f'href="/insights/people/{history.trainee.pk}/"' in html
+    assert f'href="/insights/voices/{history.care_voice.pk}/"' in html
+    assert f'href="/insights/departments/{history.care.pk}/"' in html
+    assert 'href="/insights/people/' + str(history.outsider.pk) + '/"' not in html
+
+
+def test_self_sufficiency_counts_the_months_posts_as_in_house(history: Cast) -> None:
+    response = history.client(history.director).get(f"/insights/?{WEEK}")
+    assert re.search(r"2026-03 \d+ 0 100\.0", _text(response))
+
+
+def test_the_training_funnel_counts_who_was_assigned_and_who_started(cast: Cast) -> None:
+    from cluetrain.academy.assignments import do_assign
+    from cluetrain.academy.learners import do_complete_lesson
+    from cluetrain.insights.forms import today_in
+    from tests.support.academy import first_lesson, make_course
+
+    course = make_course(cast.director, cast.acme, lessons=2, quiz=False)
+    due = today_in(cast.acme.time_zone) + timedelta(days=7)
+    do_assign(cast.director, course, due, person=cast.trainee)
+    do_assign(cast.director, course, due, person=cast.member)
+    do_complete_lesson(cast.trainee, first_lesson(course))
+    response = cast.client(cast.director).get("/insights/")
+    text = _text(response)
+    assert "assigned 2" in text
+    assert "started 1" in text
+    assert "completed 0" in text
+    own = cast.client(cast.trainee).get(f"/insights/people/{cast.trainee.pk}/")
+    assert "started 1" in _text(own)

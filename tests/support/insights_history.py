@@ -37,7 +37,11 @@ def post(
 ) -> Delivery:
     """A post published from ``voice`` at ``at`` whose latest reactions are ``reactions``."""
     item = Post.objects.create(
-        organization=organization, author=author, text=text, status=PostStatus.PUBLISHED
+        organization=organization,
+        author=author,
+        text=text,
+        status=PostStatus.PUBLISHED,
+        published_at=at,
     )
     delivery = Delivery.objects.create(
         post=item,

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from cluetrain.insights.export import Snapshot
 from cluetrain.organizations import policy
-from cluetrain.organizations.models import Department, Membership, Organization
+from cluetrain.organizations.models import Department, Membership, Organization, Person
 from cluetrain.organizations.policy import Permission
 from cluetrain.organizations.requests import MemberRequest
 from cluetrain.voices.models import Voice
@@ -36,6 +36,7 @@ class Target:
     # For the organisation's page: the departments and voices to go deeper into.
     departments: list[Department] = field(default_factory=list)
     voices: list[Voice] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
 
     def snapshot(self, start: date, end: date) -> Snapshot:
         return Snapshot(
@@ -65,6 +66,7 @@ def organization_target(request: MemberRequest) -> Target:
         "index",
         departments=list(Department.objects.filter(organization=organization)),
         voices=list(Voice.objects.filter(organization=organization).order_by("name")),
+        people=_people(organization),
     )
 
 
@@ -80,6 +82,7 @@ def department_target(request: MemberRequest, department_id: int) -> Target:
         [item.pk],
         department=item,
         voices=list(Voice.objects.filter(organization=organization, department=item)),
+        people=_people(organization, item),
     )
 
 
@@ -111,3 +114,13 @@ def person_target(request: MemberRequest, person_id: int) -> Target:
         person_id=who.pk,
         voices=list(Voice.objects.filter(organization=organization, owner=who)),
     )
+
+
+def _people(organization: Organization, department: Department | None = None) -> list[Person]:
+    """The active members to go deeper into, by name (one query)."""
+    people = Person.objects.filter(
+        memberships__organization=organization, memberships__is_active=True, is_active=True
+    )
+    if department is not None:
+        people = people.filter(memberships__departments=department)
+    return list(people.distinct().order_by("full_name", "email"))
