@@ -259,3 +259,12 @@ def test_the_admin_lists_courses_but_cannot_change_them(cast: Cast) -> None:
     client = cast.client(cast.admin)
     assert "Admin view" in client.get("/admin/academy/course/").content.decode()
     assert client.get("/admin/academy/course/add/").status_code == 403
+
+
+def test_another_organisations_courses_are_invisible_even_to_a_member_of_both(cast: Cast) -> None:
+    course = make_course(cast.outsider, cast.globex, title="Globex only")
+    url = reverse("academy:course", args=[course.slug])
+    assert cast.client(cast.trainee).get(url).status_code == 404
+    # Ada works for both; in Acme (her current organisation) Globex's course does not exist.
+    page = cast.client(cast.agency).get(reverse("academy:index")).content.decode()
+    assert "Globex only" not in page
