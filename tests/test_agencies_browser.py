@@ -38,6 +38,7 @@ def test_the_director_reads_the_hand_over_plan_and_the_self_sufficiency_chart(
     step = page.locator("li.milestone", has_text="crisis holding statements")  # type: ignore[attr-defined]
     step.get_by_role("button", name="Mark done").click()
     expect(step.get_by_role("button", name="Mark undone")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "agencies-plan.png"), full_page=True)  # type: ignore[attr-defined]
 
     page.goto("/academy/agencies/self-sufficiency/")  # type: ignore[attr-defined]
     canvas = page.locator("#sufficiency-chart")  # type: ignore[attr-defined]
@@ -50,3 +51,4 @@ def test_the_director_reads_the_hand_over_plan_and_the_self_sufficiency_chart(
     page.goto("/academy/agencies/activity/")  # type: ignore[attr-defined]
     expect(page.get_by_text("Agency · Brightside Social").first).to_be_visible()  # type: ignore[attr-defined]
     expect(page.get_by_text("published a post").first).to_be_visible()  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "agencies-activity.png"), full_page=True)  # type: ignore[attr-defined]

@@ -166,6 +166,11 @@ def test_milestones_are_ticked_off_with_htmx(cast: Cast, brightside: Agency) -> 
     assert response.status_code == 200
     assert "Mark undone" in response.content.decode()
     assert "Remove" not in response.content.decode()  # only directors and coordinators remove
+    assert "1 of 1 milestones done (100 %)" in response.content.decode()
+    # The owner sees the plan they have a part in.
+    page = client.get(reverse("agencies:agency", args=[brightside.pk]))
+    assert page.status_code == 200
+    assert "Own the inbox" in page.content.decode()
     step.refresh_from_db()
     assert step.done_by == cast.member
     assert cast.client(cast.trainee).post(url, {"done": "0"}).status_code == 403

@@ -127,10 +127,14 @@ def _agency(request: MemberRequest, pk: int) -> Agency:
 @member_required
 def agency(request: MemberRequest, pk: int) -> HttpResponse:
     organization = request.organization
-    if not access.oversees(request.user, organization) and not access.is_agency(
-        request.user, organization
+    if not (
+        access.oversees(request.user, organization)
+        or access.is_agency(request.user, organization)
+        or Milestone.objects.filter(agency_id=pk, owner=request.user).exists()
     ):
-        raise PermissionDenied("Only directors, coordinators and the agency see its plan.")
+        raise PermissionDenied(
+            "Only directors, coordinators, the agency and the plan's owners see its plan."
+        )
     item = get_object_or_404(
         Agency.objects.prefetch_related(
             "members__person", "milestones__owner", "milestones__done_by"
@@ -230,13 +234,19 @@ def milestone_done(request: MemberRequest, pk: int) -> HttpResponse:
     )
     services.do_set_milestone_done(request.user, step, request.POST.get("done") == "1")
     if request.htmx:  # type: ignore[attr-defined]
+        organization = request.organization
+        item = Agency.objects.prefetch_related("milestones__owner", "milestones__done_by").get(
+            pk=step.agency_id
+        )
+        oversees = access.oversees(request.user, organization)
         return render(
             request,
-            "agencies/_milestone.html",
+            "agencies/_plan.html",
             {
-                "step": step,
+                "plan": _plan(item, _today(request)),
                 "today": _today(request),
-                "oversees": access.oversees(request.user, request.organization),
+                "oversees": oversees,
+                "milestone_form": MilestoneForm(organization=organization) if oversees else None,
             },
         )
     return redirect("agencies:agency", step.agency_id)
