@@ -85,6 +85,13 @@ def test_a_cohort_needs_a_name_of_bounded_length(cast: Cast, name: str) -> None:
         _create(cast, name=name)
 
 
+def test_a_cohort_s_name_drops_control_and_direction_characters(cast: Cast) -> None:
+    cohort = _create(cast, name="Cafe\u0301 \u202eevil\u202c\x00 cohort\u200b 🚆")
+    assert cohort.name == "Café evil cohort 🚆"
+    with pytest.raises(ServiceError, match="needs a name"):
+        _create(cast, name="\u202e\u200b\x07")
+
+
 def test_two_cohorts_cannot_share_a_name(cast: Cast) -> None:
     _create(cast, name="Alpha  cohort")
     with pytest.raises(ServiceError, match="already a cohort called 'Alpha cohort'"):

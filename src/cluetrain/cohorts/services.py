@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import unicodedata
 import zoneinfo
 
 from django.db import IntegrityError, transaction
@@ -88,7 +89,12 @@ def today_in(zone_name: str, now: dt.datetime | None = None) -> dt.date:
 
 
 def _name(name: str) -> str:
-    name = " ".join((name or "").split())
+    # Control and format characters (NUL, direction overrides, zero-width) would let a name
+    # look like another one or reorder the page around it.
+    name = "".join(
+        ch for ch in unicodedata.normalize("NFC", name or "") if unicodedata.category(ch)[0] != "C"
+    )
+    name = " ".join(name.split())
     if not name:
         raise ServiceError("A cohort needs a name.", code="name")
     if len(name) > MAX_NAME:
