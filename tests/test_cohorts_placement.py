@@ -159,3 +159,35 @@ def test_someone_still_immersed_does_not_offer_mentoring(cast: Cast) -> None:
     cohort = running_cohort(cast)
     with pytest.raises(ServiceError, match="once placed"):
         services.do_offer_mentoring(cast.trainee, member_of(cohort, cast.trainee), True)
+
+
+def test_inbox_activity_counts_only_the_rotation_and_its_own_people(cast: Cast) -> None:
+    from cluetrain.cohorts import reading
+    from cluetrain.inbox.models import ConversationEvent
+
+    cohort = running_cohort(cast)
+    held = conversation(cast.acme, topic="refund", assignee=cast.trainee)
+    inside = dt.datetime.combine(
+        cohort.starts_on + dt.timedelta(days=3), dt.time(10), tzinfo=dt.UTC
+    )
+    before = dt.datetime.combine(
+        cohort.starts_on - dt.timedelta(days=3), dt.time(10), tzinfo=dt.UTC
+    )
+    rows = [
+        (cast.trainee, "replied", {}, inside),
+        (cast.trainee, "replied", {}, inside),
+        (cast.trainee, "status", {"from": "open", "to": "resolved"}, inside),
+        (cast.trainee, "status", {"from": "new", "to": "open"}, inside),
+        (cast.trainee, "replied", {}, before),  # before the rotation: not counted
+        (cast.mentor, "replied", {}, inside),  # not in the cohort
+    ]
+    for actor, kind, detail, at in rows:
+        event = ConversationEvent.objects.create(
+            conversation=held, actor=actor, kind=kind, detail=detail
+        )
+        ConversationEvent.objects.filter(pk=event.pk).update(created_at=at)
+    view = reading.overview(cohort)
+    activity = {row.member.membership.person: row.activity for row in view.rows}
+    assert activity[cast.trainee] == reading.Activity(resolved=1, replies=2)
+    assert activity[cast.member] == reading.Activity(resolved=0, replies=0)
+    assert cast.mentor not in activity
