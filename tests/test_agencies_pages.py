@@ -12,7 +12,7 @@ from django.utils import timezone
 from cluetrain.agencies import services
 from cluetrain.agencies.models import Agency, AgencyMember, Milestone, Shadowing, ShadowNotice
 from cluetrain.agencies.notices import notify_shadows
-from cluetrain.inbox.models import Conversation
+from cluetrain.inbox.models import Conversation, Note
 from cluetrain.notifications.models import Notification
 from cluetrain.organizations.roles import Role
 from cluetrain.publishing.models import PostEvent
@@ -66,6 +66,9 @@ def test_an_outsider_cannot_open_another_organisations_agency(
 def test_the_activity_page_merges_what_agency_staff_did(cast: Cast, brightside: Agency) -> None:
     post = make.published(cast.acme, cast.agency, datetime(2026, 3, 2, 9, tzinfo=UTC))
     PostEvent.objects.create(post=post, verb="created", actor=cast.agency)
+    Note.objects.create(
+        conversation=make.conversation(cast.acme, None), author=cast.agency, body="a quiet word"
+    )
     make.published(
         cast.acme, cast.member, datetime(2026, 3, 3, 9, tzinfo=UTC), text="written by milo in house"
     )
@@ -73,6 +76,8 @@ def test_the_activity_page_merges_what_agency_staff_did(cast: Cast, brightside: 
     text = page.content.decode()
     assert "published a post" in text
     assert "drafted a post" in text
+    assert "wrote an internal note" in text
+    assert "a quiet word" in text
     assert "written by milo in house" not in text
     assert "Agency · Brightside Social" in text
 

@@ -1,7 +1,8 @@
 """Everything agency staff did in an organisation, in one list, newest first.
 
-Four histories are merged: the posts' own (drafted, edited, scheduled, approved, changes
-asked…), posts published, the inbox's (replied, assigned, status changed…) and the audit log.
+Five histories are merged: the posts' own (drafted, edited, scheduled, approved, changes
+asked…), posts published, the inbox's (replied, assigned, status changed…), internal notes on
+conversations, and the audit log.
 Each page reads at most ``page * PAGE_SIZE`` rows from each, so the cost is bounded and the
 page count is capped; narrowing by person and dates reaches further back.
 """
@@ -16,7 +17,7 @@ from datetime import datetime
 from django.urls import reverse
 
 from cluetrain.core.models import AuditEvent
-from cluetrain.inbox.models import ConversationEvent
+from cluetrain.inbox.models import ConversationEvent, Note
 from cluetrain.organizations.models import Organization, Person
 from cluetrain.publishing.models import Post, PostEvent
 
@@ -83,6 +84,7 @@ def activity(
         _post_events(organization, ids, since, until, limit),
         _published(organization, ids, since, until, limit),
         _inbox(organization, ids, since, until, limit),
+        _notes(organization, ids, since, until, limit),
         _audit(organization, ids, since, until, limit),
     ]
     merged = list(heapq.merge(*streams, key=lambda a: a.at, reverse=True))
@@ -171,6 +173,30 @@ def _inbox(
             event.conversation.subject[:120],
             reverse("inbox:conversation", args=[event.conversation_id]),
             "inbox",
+        )
+
+
+def _notes(
+    organization: Organization,
+    ids: list[int],
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> Iterator[Activity]:
+    notes = _window(
+        Note.objects.filter(conversation__organization=organization, author_id__in=ids),
+        "created_at",
+        since,
+        until,
+    ).only("pk", "author_id", "conversation_id", "body", "created_at")
+    for note in notes.order_by("-created_at", "-pk")[:limit]:
+        yield Activity(
+            note.created_at,
+            note.author_id,
+            "wrote an internal note",
+            note.body[:120],
+            reverse("inbox:conversation", args=[note.conversation_id]),
+            "note",
         )
 
 
