@@ -289,3 +289,44 @@ def test_an_objective_is_changed_and_paused_from_its_page(cast: Cast) -> None:
     )
     page = client.get(reverse("campaigns:index")).content.decode()
     assert "Paused:" in page
+
+
+def test_a_campaigns_description_and_name_are_shown_as_text(cast: Cast) -> None:
+    made = campaign(cast, "<i>Autumn</i>")
+    made.description = '<img src=x onerror="alert(1)">\nSecond line'
+    made.save(update_fields=["description"])
+    page = cast.client(cast.mentor).get(reverse("campaigns:campaign", args=[made.pk]))
+    text = page.content.decode()
+    assert "<img src=x" not in text
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;<br>Second line" in text
+    assert "&lt;i&gt;Autumn&lt;/i&gt;" in text
+    assert "Add a post" not in text  # a mentor sees the campaign but does not change it
+
+
+def test_a_campaigns_plan_is_changed_from_its_page(cast: Cast) -> None:
+    made = campaign(cast)
+    client = cast.client(cast.coordinator)
+    assert (
+        'value="Autumn saver fares"'
+        in client.get(reverse("campaigns:campaign_edit", args=[made.pk])).content.decode()
+    )
+    response = client.post(
+        reverse("campaigns:campaign_edit", args=[made.pk]),
+        {
+            "name": "Autumn saver fares",
+            "starts_on": "2026-09-01",
+            "ends_on": "2026-10-15",
+            "voices": [cast.care_voice.pk],
+            "budget_hours": "6.5",
+            "posts_planned": "8",
+            "engagement_target": "400",
+        },
+    )
+    assert response.status_code == 302
+    made.refresh_from_db()
+    assert (made.ends_on, made.budget_hours, made.posts_planned) == (
+        date(2026, 10, 15),
+        Decimal("6.5"),
+        8,
+    )
+    assert list(made.voices.all()) == [cast.care_voice]
