@@ -26,6 +26,7 @@ PRODUCT_VERBS: dict[str, str] = {
     "triage": "classify messages from stdin (JSONL) without a database",
     "incident": "declare, update, end and list incidents (crisis mode)",
     "export": "export insights tables and the monthly report as CSV (the dashboards' CSV files)",
+    "cohort": "list engagement-centre cohorts, show one, plan its rota of inbox shifts",
 }
 
 
