@@ -299,3 +299,11 @@ def test_a_director_removes_a_milestone_and_a_member_cannot(cast: Cast, brightsi
     assert cast.client(cast.outsider).post(url).status_code == 404
     assert cast.client(cast.director).post(url).status_code == 302
     assert not Milestone.objects.filter(pk=step.pk).exists()
+
+
+def test_the_badge_escapes_a_hostile_agency_name(cast: Cast) -> None:
+    agency = services.do_create_agency(cast.director, cast.acme, "<img src=x onerror=alert(1)>")
+    services.do_add_agency_member(cast.director, agency, cast.agency)
+    page = cast.client(cast.director).get(reverse("organizations:people")).content.decode()
+    assert "<img src=x" not in page
+    assert "Agency · &lt;img src=x onerror=alert(1)&gt;" in page
