@@ -324,6 +324,13 @@ def main() -> None:
         print(f"messages: {messages}")
         print(f"build_s: {time.perf_counter() - started:.1f}")
         started = time.perf_counter()
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            cProfile.runctx("maintain.catch_up()", globals(), locals(), "/tmp/bench_rollup.prof")
+            pstats.Stats("/tmp/bench_rollup.prof").sort_stats("tottime").print_stats(20)
+            maintain.rebuild()
         done = maintain.catch_up()
         spent = time.perf_counter() - started
         print(f"rollup_s: {spent:.1f}")

@@ -113,7 +113,9 @@ def _raw_conversation_days(scope: Scope, period: Period) -> ConversationDays:
     exact: dict[str, dict[dt.date, list[float]]] = {"fr": {}, "frc": {}, "res": {}}
     for row in query.values_list(*facts.CONVERSATION_COLUMNS).iterator(chunk_size=5000):
         first, responded, resolved, complaint = row[4], row[5], row[6], row[11]
-        for _, day_text, d, v, p, counts in facts.conversation_contributions(row, zone, policies):
+        for _, day_text, d, v, p, counts in facts.spread(
+            facts.conversation_contributions(row, zone, policies)
+        ):
             if not _in_period(day_text, period) or not facts.matches(wanted, d, v, p):
                 continue
             day = dt.date.fromisoformat(day_text)
@@ -183,7 +185,9 @@ def post_days(scope: Scope, period: Period, *, rollups: bool) -> list[DayRow]:
     wanted = facts.selector("p", scope)
     return [
         DayRow(dt.date.fromisoformat(day), dep, voice, person, counts)
-        for kind, day, dep, voice, person, counts in _raw_post_contributions(scope, period)
+        for kind, day, dep, voice, person, counts in facts.spread(
+            _raw_post_contributions(scope, period)
+        )
         if kind == "p" and facts.matches(wanted, dep, voice, person)
     ]
 
@@ -274,7 +278,9 @@ def speaker_days(scope: Scope, period: Period, *, rollups: bool) -> list[DayRow]
     wanted = facts.selector("s", scope)
     rows = [
         DayRow(dt.date.fromisoformat(day), dep, voice, person, counts)
-        for kind, day, dep, voice, person, counts in _raw_post_contributions(scope, period)
+        for kind, day, dep, voice, person, counts in facts.spread(
+            _raw_post_contributions(scope, period)
+        )
         if kind == "s" and facts.matches(wanted, dep, voice, person)
     ]
     if scope.voice_id is not None:
@@ -295,8 +301,8 @@ def speaker_days(scope: Scope, period: Period, *, rollups: bool) -> list[DayRow]
     for created_at, department_id, person_id in replies.values_list(
         "created_at", "conversation__department_id", "sent_by_id"
     ).iterator(5000):
-        for _, day, dep, voice, person, counts in facts.reply_contributions(
-            created_at, zone, department_id or 0, person_id
+        for _, day, dep, voice, person, counts in facts.spread(
+            facts.reply_contributions(created_at, zone, department_id or 0, person_id)
         ):
             if facts.matches(wanted, dep, voice, person):
                 rows.append(DayRow(dt.date.fromisoformat(day), dep, voice, person, counts))

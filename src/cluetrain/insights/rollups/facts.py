@@ -100,10 +100,13 @@ def matches(conditions: list[tuple[str, str, int]], d: int, v: int, p: int) -> b
     return all((values[c] == x) if op == "=" else (values[c] != x) for c, op, x in conditions)
 
 
-def _spread(
-    kind: str, day: str, d: int, v: int, p: int, counts: dict[str, int]
-) -> list[Contribution]:
-    return [[kind, day, *key, counts] for key in levels(kind, d, v, p)]
+def spread(contributions: Iterable[Contribution]) -> list[Contribution]:
+    """Each contribution once per level it is counted at (see ``levels``)."""
+    return [
+        [kind, day, *key, counts]
+        for kind, day, d, v, p, counts in contributions
+        for key in levels(kind, d, v, p)
+    ]
 
 
 # The columns of inbox_conversation a contribution is computed from, in this order.
@@ -179,8 +182,8 @@ def conversation_contributions(
             for name, value in done.items():
                 counts[name] = counts.get(name, 0) + value
         else:
-            out += _spread("c", resolved_on, department_id, 0, assignee_id, done)
-    return _spread("c", opened_on, department_id, 0, assignee_id, counts) + out
+            out.append(["c", resolved_on, department_id, 0, assignee_id, done])
+    return [["c", opened_on, department_id, 0, assignee_id, counts], *out]
 
 
 def hour_of_week(moment: dt.datetime, zone: ZoneInfo) -> int:
@@ -210,9 +213,9 @@ def post_contributions(
         f"how:{how}": 1,
         f"howe:{how}": engagement,
     }
-    out = _spread("p", day, department_id, voice_id, author_id, counts)
+    out: list[Contribution] = [["p", day, department_id, voice_id, author_id, counts]]
     if author_id:
-        out += _spread("s", day, department_id, voice_id, author_id, {"posts": 1})
+        out.append(["s", day, department_id, voice_id, author_id, {"posts": 1}])
     return out
 
 
@@ -221,15 +224,25 @@ def reply_contributions(
 ) -> list[Contribution]:
     """One reply of ours, written by ``person_id``, on the day it was sent."""
     day = created_at.astimezone(zone).date().isoformat()
-    return _spread("s", day, department_id, 0, person_id, {"replies": 1})
+    return [["s", day, department_id, 0, person_id, {"replies": 1}]]
 
 
 def difference(
     new: Iterable[Contribution], old: Iterable[Contribution], sums: dict[Key, dict[str, int]]
 ) -> None:
-    """Add ``new`` minus ``old`` into ``sums`` (keyed by kind, day, department, voice, person)."""
+    """Add ``new`` minus ``old`` into ``sums`` (keyed by kind, day, department, voice, person),
+    each at every level it is counted at; what ``new`` and ``old`` share cancels first."""
+    base: dict[Key, dict[str, int]] = {}
     for sign, contributions in ((1, new), (-1, old)):
         for kind, day, department_id, voice_id, person_id, counts in contributions:
-            bag = sums.setdefault((kind, day, department_id, voice_id, person_id), {})
+            bag = base.setdefault((kind, day, department_id, voice_id, person_id), {})
             for name, value in counts.items():
                 bag[name] = bag.get(name, 0) + sign * value
+    for (kind, day, d, v, p), bag in base.items():
+        changed = {name: value for name, value in bag.items() if value}
+        if not changed:
+            continue
+        for key in levels(kind, d, v, p):
+            target = sums.setdefault((kind, day, *key), {})
+            for name, value in changed.items():
+                target[name] = target.get(name, 0) + value
