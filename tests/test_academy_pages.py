@@ -268,3 +268,17 @@ def test_another_organisations_courses_are_invisible_even_to_a_member_of_both(ca
     # Ada works for both; in Acme (her current organisation) Globex's course does not exist.
     page = cast.client(cast.agency).get(reverse("academy:index")).content.decode()
     assert "Globex only" not in page
+
+
+def test_the_home_page_lists_lessons_due_until_the_course_is_finished(cast: Cast) -> None:
+    course = make_course(cast.coordinator, cast.acme, title="Due soon", lessons=1, quiz=False)
+    do_assign(
+        cast.coordinator, course, (timezone.now() + timedelta(days=2)).date(), person=cast.trainee
+    )
+    home = cast.client(cast.trainee).get("/").content.decode()
+    assert "Lessons due" in home
+    assert "Due soon</a>: due " in home
+    assert "next: Lesson 1, 6 min" in home
+    assert "Lessons due" not in cast.client(cast.member).get("/").content.decode()
+    do_complete_lesson(cast.trainee, first_lesson(course))
+    assert "Lessons due" not in cast.client(cast.trainee).get("/").content.decode()
