@@ -327,3 +327,15 @@ def test_a_shift_is_added_in_the_centre_s_local_time_and_removed_from_the_page(
     removed = client.post(reverse("cohorts:remove_shift", args=[shift.pk]), follow=True)
     assert b"Shift removed." in removed.content
     assert not Shift.objects.filter(member=trainee).exists()
+
+
+def test_the_placement_form_offers_the_home_department_first(cast: Cast) -> None:
+    marketing = Department.objects.create(organization=cast.acme, name="Marketing", slug="mkt")
+    from cluetrain.organizations.models import Membership
+
+    Membership.objects.get(organization=cast.acme, person=cast.member).departments.add(marketing)
+    cohort = running_cohort(cast)
+    page = cast.client(cast.coordinator).get(reverse("cohorts:cohort", args=[cohort.pk]))
+    html = page.content.decode()
+    assert f'<option value="{marketing.pk}" selected>Marketing</option>' in html
+    assert ">Customer care</option>" not in html  # never placed into the centre
