@@ -161,10 +161,19 @@ def test_the_monthly_report_compares_with_the_month_before(history: Cast) -> Non
     assert ["posts", "3", "1", "2"] in rows
 
 
-def test_a_month_that_is_none_is_not_found(cast: Cast) -> None:
-    response = cast.client(cast.director).get("/insights/report/2026-13/")
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [
+        ("2026-13", "2026-13 is not a month"),
+        ("2026-00", "2026-00 is not a month"),
+        ("2000-01", "1999-12 is not a month"),
+        ("9999-12", "9999-12 is not a month"),
+    ],
+)
+def test_a_month_that_is_none_is_not_found(cast: Cast, month: str, message: str) -> None:
+    response = cast.client(cast.director).get(f"/insights/report/{month}/")
     assert response.status_code == 404
-    assert "2026-13 is not a month" in response.content.decode()
+    assert message in response.content.decode()
 
 
 def test_the_report_needs_view_insights(cast: Cast) -> None:
@@ -234,6 +243,10 @@ def test_the_cli_lists_its_tables(capsys: pytest.CaptureFixture[str]) -> None:
             "is not a time zone",
         ),
         ({"organization": "acme", "table": "report"}, "needs --month"),
+        (
+            {"organization": "acme", "table": "heat", "start": "0001-01-01", "end": "0001-01-03"},
+            "Choose dates between 2000 and 2100.",
+        ),
         ({"organization": "acme", "table": "report", "month": "2026-13"}, "is not a month"),
         ({"organization": "acme", "table": "engagement", "department": 999999}, "no department"),
     ],

@@ -160,6 +160,8 @@ def test_anonymous_visitors_are_sent_to_sign_in(cast: Cast) -> None:
         ("range=custom&from=2026-02-30&to=2026-03-02", "Enter a valid date."),
         ("range=custom&from=2020-01-01&to=2026-03-02", f"Choose at most {MAX_DAYS} days"),
         ("range=custom&from=2026-03-02", "Give both a start and an end date"),
+        ("range=custom&from=0001-01-01&to=0001-01-02", "Choose dates between 2000 and 2100."),
+        ("range=custom&from=9999-12-30&to=9999-12-31", "Choose dates between 2000 and 2100."),
         ("range=fortnight", "Select a valid choice."),
         ("from=%3Cscript%3Ealert(1)%3C/script%3E&to=2026-03-02", "Enter a valid date."),
         ("range=custom&from=2026-03-02%E2%80%AE&to=2026-03-08", "Enter a valid date."),

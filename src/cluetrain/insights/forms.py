@@ -15,6 +15,7 @@ from django.utils import timezone
 # has the same bound so the page and the file always agree.
 MAX_DAYS = 731
 DEFAULT_PRESET = "30"
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
 PRESETS: list[tuple[str, str]] = [
     ("7", "Last 7 days"),
@@ -67,6 +68,9 @@ def preset_range(preset: str, today: date) -> Range:
 
 def check_span(start: date, end: date) -> str | None:
     """Why a from-to cannot be shown, in plain words; None when it can."""
+    if start.year < EARLIEST_YEAR or end.year > LATEST_YEAR:
+        # Days at the ends of the calendar cannot be turned into instants in every time zone.
+        return f"Choose dates between {EARLIEST_YEAR} and {LATEST_YEAR}."
     if end < start:
         return "The end date is before the start date."
     if (end - start).days + 1 > MAX_DAYS:

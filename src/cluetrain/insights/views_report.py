@@ -3,6 +3,8 @@ its charts and tables; "Print / save as PDF" is the browser's own print dialog."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.http import HttpResponse
 from django.shortcuts import render
 
@@ -24,9 +26,10 @@ def report(request: MemberRequest, year: str, month: str, kind: str = "") -> Htt
     policy.require(request.user, organization, Permission.VIEW_INSIGHTS)
     try:
         start, end = export.month_span(int(year), int(month))
+        # The month before must be one too (the first month there is has none).
+        before_start, before_end = export.month_span(*export.previous_month(start))
     except ServiceError as exc:
         return render(request, "insights/report.html", {"problem": str(exc)}, status=404)
-    before_start, before_end = export.month_span(*export.previous_month(start))
     current = export.Snapshot(organization, start, end)
     previous = export.Snapshot(organization, before_start, before_end)
     compared = export.comparison(current, previous)
@@ -41,8 +44,7 @@ def report(request: MemberRequest, year: str, month: str, kind: str = "") -> Htt
         table = export.build(current, name)
         blocks.append({"table": table, "chart": chart_for(current, table)})
     prev_year, prev_month = export.previous_month(start)
-    nxt = end.toordinal() + 1
-    following = type(start).fromordinal(nxt)
+    following = end + timedelta(days=1)
     return render(
         request,
         "insights/report.html",
