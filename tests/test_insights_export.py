@@ -155,7 +155,8 @@ def test_the_monthly_report_compares_with_the_month_before(history: Cast) -> Non
     assert "data-print" in html
     assert "/static/insights/insights." in html  # the print stylesheet
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-    assert re.search(r"posts 3 1 2\b", text)
+    assert re.search(r"Posts 3 1 2\b", text)
+    assert "First response, median (min)" in text
     rows = _rows(client.get("/insights/report/2026-03.csv").content.decode())
     assert rows[0] == ["measure", "this_month", "previous_month", "change"]
     assert ["posts", "3", "1", "2"] in rows

@@ -22,6 +22,22 @@ from cluetrain.core.errors import ServiceError
 from cluetrain.insights import measures
 from cluetrain.organizations.models import Department, Membership, Organization
 
+MEASURE_LABELS = {
+    "posts": "Posts",
+    "engagement": "Engagement",
+    "engagement_per_post": "Engagement per post",
+    "engagement_per_1000_followers": "Engagement per 1,000 followers",
+    "conversations_opened": "Conversations opened",
+    "conversations_resolved": "Conversations resolved",
+    "first_response_median_min": "First response, median (min)",
+    "first_response_p90_min": "First response, p90 (min)",
+    "resolution_median_min": "Resolution, median (min)",
+    "resolution_p90_min": "Resolution, p90 (min)",
+    "sla_met": "Service level met",
+    "sla_breached": "Service level breached",
+    "sla_compliance_percent": "Service level met (%)",
+    "people_who_spoke": "People who spoke",
+}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 Cell = str | int | float | None
 
@@ -36,6 +52,8 @@ class Table:
     rows: list[list[Cell]]
     # What each row is about where the page acts on it (the voice of a cadence row).
     keys: list[int] = field(default_factory=list)
+    # Whether the first column holds measure names, shown in words on the page (not in CSV).
+    named_rows: bool = False
 
     @property
     def empty(self) -> bool:
@@ -50,7 +68,15 @@ class Table:
         """Each row's cells with whether each is a number (shown right-aligned), and its key."""
         return [
             (
-                [(value, isinstance(value, int | float)) for value in row],
+                [
+                    (
+                        MEASURE_LABELS.get(str(value), value)
+                        if self.named_rows and n == 0
+                        else value,
+                        isinstance(value, int | float),
+                    )
+                    for n, value in enumerate(row)
+                ],
                 self.keys[i] if i < len(self.keys) else None,
             )
             for i, row in enumerate(self.rows)
@@ -204,7 +230,7 @@ def summary(s: Snapshot) -> Table:
         ["sla_compliance_percent", _share(c.sla_compliance)],
         ["people_who_spoke", p.people],
     ]
-    return Table("summary", "Key numbers", ["measure", "value"], rows)
+    return Table("summary", "Key numbers", ["measure", "value"], rows, named_rows=True)
 
 
 def engagement_by_day(s: Snapshot) -> Table:
@@ -450,7 +476,7 @@ def comparison(current: Snapshot, previous: Snapshot) -> Table:
             change = round(now - before, 1)
         rows.append([name, now, before, change])
     header = ["measure", "this_month", "previous_month", "change"]
-    return Table("report", "This month against the previous month", header, rows)
+    return Table("report", "This month against the previous month", header, rows, named_rows=True)
 
 
 def month_report(organization: Organization, year: int, month: int, **scope: Any) -> Table:
