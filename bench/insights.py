@@ -34,6 +34,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 FULL_CONVERSATIONS, FULL_POSTS = 1_000_000, 100_000
 PEOPLE, DEPARTMENTS, VOICES = 40, 6, 8
@@ -324,13 +325,6 @@ def main() -> None:
         print(f"messages: {messages}")
         print(f"build_s: {time.perf_counter() - started:.1f}")
         started = time.perf_counter()
-        if os.environ.get("BENCH_PROFILE"):
-            import cProfile
-            import pstats
-
-            cProfile.runctx("maintain.catch_up()", globals(), locals(), "/tmp/bench_rollup.prof")
-            pstats.Stats("/tmp/bench_rollup.prof").sort_stats("tottime").print_stats(20)
-            maintain.rebuild()
         done = maintain.catch_up()
         spent = time.perf_counter() - started
         print(f"rollup_s: {spent:.1f}")
@@ -359,9 +353,7 @@ def main() -> None:
             print(f"{name}_p95_ms: {p95:.1f}")
         print(f"dashboard_p95_ms: {slowest:.1f}")
 
-        today = NOW.astimezone(
-            cast["org"].time_zone and __import__("zoneinfo").ZoneInfo(cast["org"].time_zone)
-        ).date()
+        today = NOW.astimezone(ZoneInfo(cast["org"].time_zone)).date()
         period = measures.Period(today - timedelta(days=89), today, cast["org"].time_zone)
         scope = measures.Scope(cast["org"].pk)
 
@@ -373,12 +365,6 @@ def main() -> None:
             measures.participation(scope, period, rollups=rollups)
             measures.frequency(scope, period, rollups=rollups)
 
-        if os.environ.get("BENCH_PROFILE"):
-            import cProfile
-            import pstats
-
-            cProfile.runctx("everything(True)", globals(), locals(), "/tmp/bench_insights.prof")
-            pstats.Stats("/tmp/bench_insights.prof").sort_stats("tottime").print_stats(25)
         timing: dict[bool, float] = {}
         for rollups, runs in ((True, 15), (False, 3)):
             times = []
