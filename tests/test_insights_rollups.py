@@ -145,3 +145,30 @@ def test_buckets_are_fine_under_an_hour_and_coarse_later() -> None:
         assert exact is not None
         assert read is not None
         assert abs(read - exact) <= buckets.width_of(buckets.bucket_of(exact)) / 2
+
+
+def test_the_worker_runs_the_roll_ups_every_thirty_seconds() -> None:
+    from cluetrain.core.jobs import PERIODIC
+
+    assert PERIODIC.get("cluetrain.insights.tasks.update_rollups") == 30
+
+
+def test_the_update_command_applies_what_changed_and_then_nothing(cast: Cast) -> None:
+    talk(cast.acme, AT, responded_after=20, replier=cast.member)
+    out = StringIO()
+    call_command("insights", "update", stdout=out)
+    assert "messages=2" in out.getvalue()
+    again = StringIO()
+    call_command("insights", "update", stdout=again)
+    assert "messages=0" in again.getvalue()
+    assert measures.participation(Scope(cast.acme.pk), MAY).people == 1
+
+
+def test_an_untriaged_message_holds_the_cursor_until_triage_threads_it(cast: Cast) -> None:
+    from cluetrain.listening.models import Message
+
+    c = talk(cast.acme, AT, responded_after=20, replier=cast.member)
+    Message.objects.filter(conversation=c, direction="in").update(triaged_at=None)
+    assert maintain.catch_up()["messages"] == 0
+    Message.objects.filter(conversation=c).update(triaged_at=AT)
+    assert maintain.catch_up()["messages"] == 2
