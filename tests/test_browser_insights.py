@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from cluetrain.insights.forms import today_in
 from cluetrain.organizations.models import Department, Organization, Person
 from cluetrain.voices.models import Voice
 
@@ -81,8 +82,9 @@ def test_a_director_opens_insights_sees_the_charts_drawn_and_downloads_a_csv(
         assert chart["painted"] > 500, chart
     page.screenshot(path=str(ARTIFACTS / "insights-dashboard.png"), full_page=True)  # type: ignore[attr-defined]
 
-    # Another period: choosing a preset shows it at once.
+    # Another period, chosen by keyboard-friendly list and button.
     page.get_by_label("Period", exact=True).select_option("7")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Show").click()  # type: ignore[attr-defined]
     page.wait_for_url("**/insights/?*range=7*")  # type: ignore[attr-defined]
     expect(page.locator("#range-shown")).to_contain_text("(7 days)")  # type: ignore[attr-defined]
     again = page.evaluate(CHARTS_DRAWN)  # type: ignore[attr-defined]
@@ -96,6 +98,14 @@ def test_a_director_opens_insights_sees_the_charts_drawn_and_downloads_a_csv(
     assert lines[0] == "day,posts,engagement"
     assert len(lines) == 1 + 7
     assert download.value.suggested_filename.startswith("acme-rail-engagement-")
+
+    # Typed dates make a custom period.
+    today = today_in("Europe/London")
+    page.get_by_label("From", exact=True).fill((today - timedelta(days=2)).isoformat())  # type: ignore[attr-defined]
+    page.get_by_label("To", exact=True).fill(today.isoformat())  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Show").click()  # type: ignore[attr-defined]
+    page.wait_for_url("**/insights/?*range=custom*")  # type: ignore[attr-defined]
+    expect(page.locator("#range-shown")).to_contain_text("(3 days)")  # type: ignore[attr-defined]
 
 
 def test_the_monthly_report_prints_from_the_browser(page: object) -> None:  # noqa: F811

@@ -1,5 +1,5 @@
-// Insights: draws each chart from the JSON the page carries (json_script), keeps the custom
-// dates in step with the period picker, and prints the monthly report.
+// Insights: draws each chart from the JSON the page carries (json_script), makes typed dates a
+// custom period, and prints the monthly report.
 (() => {
   "use strict";
 
@@ -21,10 +21,8 @@
     const preset = document.querySelector("[data-range-preset]");
     if (!preset) return;
     const form = preset.form;
-    // A preset shows at once; typing a date makes the period a custom one.
-    preset.addEventListener("change", () => {
-      if (preset.value !== "custom") form.requestSubmit();
-    });
+    // Typing a date makes the period a custom one. The period is shown on "Show", not on each
+    // change of the list: arrow keys move through a closed list one option at a time.
     ["from", "to"].forEach((name) => {
       const input = form.elements.namedItem(name);
       if (input) input.addEventListener("change", () => { preset.value = "custom"; });
