@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from cluetrain.insights import export
+from cluetrain.core.spreadsheet import safe_cell
 from tests.conftest import Cast
 from tests.support.insights_history import (
     MONDAY,
@@ -87,12 +87,12 @@ def test_cells_a_spreadsheet_would_run_are_neutralised(cast: Cast) -> None:
     [("=1+1", "'=1+1"), ("-2", "'-2"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain")],
 )
 def test_a_text_cell_starting_like_a_formula_gets_a_quote(value: str, shown: str) -> None:
-    assert export.cell(value) == shown
+    assert safe_cell(value) == shown
 
 
 def test_numbers_stay_numbers_even_when_negative() -> None:
-    assert export.cell(-1.5) == "-1.5"
-    assert export.cell(None) == ""
+    assert safe_cell(-1.5) == "-1.5"
+    assert safe_cell(None) == ""
 
 
 def test_dates_in_the_csv_are_in_the_organisations_time_zone(history: Cast) -> None:

@@ -37,6 +37,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
 
 from cluetrain.agencies.models import AgencyPeriod
+from cluetrain.core.spreadsheet import safe_cell as _cell
 from cluetrain.listening.models import Direction, Message
 from cluetrain.organizations.models import Department, Membership, Organization
 from cluetrain.publishing.models import Delivery, Post
@@ -303,9 +304,3 @@ def as_csv(result: IndexResult) -> str:
                 ]
             )
     return out.getvalue()
-
-
-def _cell(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -6,12 +6,7 @@ import csv
 import io
 
 from cluetrain.campaigns.costs import CostSummary
-
-
-def _cell(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+from cluetrain.core.spreadsheet import safe_cell as _cell
 
 
 def as_csv(summary: CostSummary, scope: str = "") -> str:

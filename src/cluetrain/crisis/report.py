@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.html import escape
 
+from cluetrain.core.spreadsheet import safe_cell as _cell
 from cluetrain.crisis.models import Incident, PausedDelivery
 from cluetrain.inbox.models import Conversation
 from cluetrain.listening.models import Direction, Message
@@ -185,12 +186,6 @@ def as_csv(report: Report) -> str:
 
 def _blank(value: float | None) -> str:
     return "" if value is None else str(value)
-
-
-def _cell(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def svg_chart(report: Report, *, width: int = 720, height: int = 220) -> str:

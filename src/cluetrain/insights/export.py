@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from cluetrain.core.errors import ServiceError
+from cluetrain.core.spreadsheet import safe_cell
 from cluetrain.insights import measures
 from cluetrain.organizations.models import Department, Membership, Organization
 
@@ -420,22 +421,12 @@ def build(snapshot: Snapshot, name: str) -> Table:
     return BUILDERS[name](snapshot)
 
 
-def cell(value: Cell) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection); empty for no value."""
-    if value is None:
-        return ""
-    text = str(value)
-    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def as_csv(table: Table) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(table.header)
     for row in table.rows:
-        writer.writerow([cell(value) for value in row])
+        writer.writerow([safe_cell(value) for value in row])
     return out.getvalue()
 
 
