@@ -27,6 +27,8 @@ PRODUCT_VERBS: dict[str, str] = {
     "incident": "declare, update, end and list incidents (crisis mode)",
     "export": "export insights tables and the monthly report as CSV (the dashboards' CSV files)",
     "cohort": "list engagement-centre cohorts, show one, plan its rota of inbox shifts",
+    "backup": "write one consistent archive of the database and media (while Cluetrain runs)",
+    "restore": "bring back an archive written by backup (on a fresh installation)",
 }
 
 

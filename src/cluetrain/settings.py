@@ -6,7 +6,9 @@ start-up with ``ImproperlyConfigured`` naming the variable.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -92,6 +94,7 @@ INSTALLED_APPS = [
     "cluetrain.knowledge",
     "cluetrain.insights",
     "cluetrain.campaigns",
+    "cluetrain.backups",
     "cluetrain.api",
     "ninja",
 ]
@@ -287,12 +290,69 @@ else:
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
+
+# --- Media on S3-compatible storage (AWS S3, MinIO, Ceph, Garage, …) -------------------------
+# With a bucket, uploaded media goes there instead of DATA_DIR/media, so web processes on
+# several machines see the same files. Without keys, boto3's own chain (AWS_* variables, an
+# instance role) is used. A public URL (a CDN or the bucket's public address) gives lasting
+# links, which feeds and webhooks need; without one, links are signed and expire.
+MEDIA_S3_BUCKET = envstr("CLUETRAIN_MEDIA_S3_BUCKET")
+_s3_names = ("ENDPOINT", "REGION", "ACCESS_KEY", "SECRET_KEY", "PREFIX", "PUBLIC_URL")
+if not MEDIA_S3_BUCKET:
+    for _name in _s3_names:
+        if envstr(f"CLUETRAIN_MEDIA_S3_{_name}"):
+            raise ImproperlyConfigured(
+                f"CLUETRAIN_MEDIA_S3_BUCKET: required when CLUETRAIN_MEDIA_S3_{_name} is set"
+            )
+else:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", MEDIA_S3_BUCKET):
+        raise ImproperlyConfigured(
+            "CLUETRAIN_MEDIA_S3_BUCKET: a bucket name is 3 to 63 lower-case letters, digits, "
+            f"dots and hyphens, got {MEDIA_S3_BUCKET!r}"
+        )
+    _s3 = {name: envstr(f"CLUETRAIN_MEDIA_S3_{name}").strip() for name in _s3_names}
+    for _name in ("ENDPOINT", "PUBLIC_URL"):
+        _url = urlsplit(_s3[_name])
+        if _s3[_name] and (_url.scheme not in {"http", "https"} or not _url.netloc):
+            raise ImproperlyConfigured(
+                f"CLUETRAIN_MEDIA_S3_{_name}: expected http(s)://host[:port], got {_s3[_name]!r}"
+            )
+    if bool(_s3["ACCESS_KEY"]) != bool(_s3["SECRET_KEY"]):
+        raise ImproperlyConfigured(
+            "CLUETRAIN_MEDIA_S3_ACCESS_KEY and CLUETRAIN_MEDIA_S3_SECRET_KEY: set both or neither"
+        )
+    _prefix = _s3["PREFIX"].strip("/")
+    if ".." in _prefix.split("/"):
+        raise ImproperlyConfigured(f"CLUETRAIN_MEDIA_S3_PREFIX: no '..' allowed, got {_prefix!r}")
+    _public = urlsplit(_s3["PUBLIC_URL"])
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": _s3["ENDPOINT"] or None,
+            "region_name": _s3["REGION"] or None,
+            "access_key": _s3["ACCESS_KEY"] or None,
+            "secret_key": _s3["SECRET_KEY"] or None,
+            "location": _prefix,
+            # MinIO and most self-hosted stores want bucket names in the path, not the host.
+            "addressing_style": envchoice(
+                "CLUETRAIN_MEDIA_S3_ADDRESSING",
+                "path" if _s3["ENDPOINT"] else "auto",
+                {"path", "virtual", "auto"},
+            ),
+            "custom_domain": (_public.netloc + _public.path.rstrip("/")) or None,
+            "url_protocol": f"{_public.scheme or 'https'}:",
+            "querystring_auth": not _s3["PUBLIC_URL"],
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
 WHITENOISE_USE_FINDERS = DEBUG
 
 LOG_LEVEL = envchoice("CLUETRAIN_LOG_LEVEL", "info", {"debug", "info", "warning", "error"})
