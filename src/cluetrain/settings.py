@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "cluetrain.insights",
     "cluetrain.campaigns",
     "cluetrain.backups",
+    "cluetrain.hooks",
     "cluetrain.api",
     "ninja",
 ]
@@ -225,6 +226,14 @@ PUBLISH_MAX_ATTEMPTS = envint("CLUETRAIN_PUBLISH_MAX_ATTEMPTS", 8, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("CLUETRAIN_MAX_REQUEST_MB", 25, minimum=1) * 1024 * 1024
 # Link previews may fetch private or loopback addresses only when this is on (tests, intranets).
 ALLOW_PRIVATE_URLS = envbool("CLUETRAIN_ALLOW_PRIVATE_URLS", False)
+
+# --- Outgoing webhooks ------------------------------------------------------------------------
+HOOK_MAX_ATTEMPTS = envint("CLUETRAIN_HOOK_MAX_ATTEMPTS", 8, minimum=1)
+HOOK_BACKOFF_SECONDS = envint("CLUETRAIN_HOOK_BACKOFF", 30, minimum=0)
+HOOK_TIMEOUT = envint("CLUETRAIN_HOOK_TIMEOUT", 10, minimum=1)
+# A delivery claimed longer ago than this by a worker that stopped is sent again; keep it well
+# above the timeout so a slow but live attempt is never doubled.
+HOOK_STALE_AFTER = envint("CLUETRAIN_HOOK_STALE_AFTER", 120, minimum=10)
 
 # --- Listening --------------------------------------------------------------------------------
 # Listeners stop reading while an organisation has more untriaged messages than the high-water

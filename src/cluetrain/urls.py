@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("settings/guidelines/", include("cluetrain.guidelines.urls")),
+    path("settings/webhooks/", include("cluetrain.hooks.urls")),
     path("", include("cluetrain.organizations.urls")),
     path("voices/", include("cluetrain.voices.urls")),
     path("publish/", include("cluetrain.publishing.urls")),

@@ -28,6 +28,7 @@ from cluetrain.crisis.models import (
     Severity,
 )
 from cluetrain.crisis.timeline import deliveries
+from cluetrain.hooks import events as hook_events
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Department, Organization, Person
 from cluetrain.organizations.policy import Permission
@@ -153,6 +154,7 @@ def do_declare_incident(
         # In the app now, with the declaration; by e-mail, Slack and Teams from a job once it
         # commits: the page that declares does not wait for a webhook.
         page_declaration_in_app(incident)
+        hook_events.incident_declared(organization.pk, incident.pk)
     return incident, paused
 
 

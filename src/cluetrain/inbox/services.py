@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cluetrain.core.errors import NotAllowed, ServiceError
+from cluetrain.hooks import events as hook_events
 from cluetrain.inbox.models import (
     Conversation,
     ConversationEvent,
@@ -222,6 +223,8 @@ def do_assign(
             if assignee is not None and c.status == Status.NEW:
                 c.status = Status.OPEN
         _free_capacity(organization, freed)
+        if assignee is not None:
+            hook_events.conversations_assigned(organization.pk, _ids(changed), now)
     if assignee is not None and assignee.pk != person.pk:
         _tell_assignee(person, organization, assignee, changed)
     return len(changed)

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from cluetrain.core import bulk
 from cluetrain.core.errors import ServiceError
+from cluetrain.hooks import events as hook_events
 from cluetrain.inbox.business_hours import BusinessHours, InvalidBusinessHours
 from cluetrain.inbox.models import Conversation, ConversationEvent, ServiceLevel, Status
 from cluetrain.organizations import policy
@@ -368,6 +369,8 @@ def _alert(conversation: Conversation, now: dt.datetime, *, breach: bool) -> int
         url = conversation_url(c.pk)
         for person in people:
             notify(person, kind, title, organization=c.organization, url=url)
+        if breach:
+            hook_events.sla_breached(c.organization_id, c.pk, c.due_at, target)
     return 1
 
 

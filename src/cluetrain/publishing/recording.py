@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from cluetrain.hooks import events as hook_events
 from cluetrain.networks.base import PublishedRef
 from cluetrain.publishing import connectors, incidents
 from cluetrain.publishing.models import Delivery, Post, PostEvent, PostStatus
@@ -150,6 +151,7 @@ def record(delivery: Delivery, token: str, refs: list[PublishedRef]) -> None:
         )
         if not done:
             refresh_status(delivery.post_id)
+        hook_events.posts_published([(delivery.organization_id, delivery.post_id)])
 
 
 def _write_where_each_went(deliveries: list[Delivery]) -> None:
@@ -221,6 +223,7 @@ class Recorder:
                 for d in kept
             )
             post_ids = {d.post_id for d in kept}
+            hook_events.posts_published({(d.organization_id, d.post_id) for d in kept})
             unfinished = Delivery.objects.filter(post_id=OuterRef("pk")).exclude(
                 status=PostStatus.PUBLISHED
             )
