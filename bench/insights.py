@@ -11,12 +11,14 @@ Then:
 * the roll-up job (``insights.rollups.maintain.catch_up``, what the periodic task runs) reads
   all of it from its cursors: ``rollup_messages_per_s`` is messages applied per second;
 * every dashboard (``insights:index`` and a department, a voice and a person page, the
-  default period) is fetched through ``django.test.Client`` 15 times: per-page p95 and
-  ``dashboard_p95_ms``, the slowest;
-* ``rollup_speedup``: the measures the organisation's page shows (conversations, mix, topics,
-  posts, participation, frequency) over the last 90 days computed without roll-ups
-  (``rollups=False``, straight from the product's tables) against with them, p95 of each;
-  the pages themselves always read roll-ups.
+  default period) is fetched through ``django.test.Client``: once untimed (``<page>_first_ms``:
+  templates compiled, the self-sufficiency months counted and cached), then 20 times:
+  per-page p95 (nearest rank, the 19th of 20) and max, ``dashboard_p95_ms`` the slowest p95.
+  A dashboard is one request: its charts' data is in the page, nothing is fetched afterwards;
+* ``rollup_speedup``: the same pages computed without roll-ups (``INSIGHTS_ROLLUPS = False``:
+  every number straight from conversations, messages, deliveries and posts, no cache), three
+  views each; ``<page>_speedup`` is that page's p95 without roll-ups over its p95 with them,
+  ``rollup_speedup`` the smallest of those.
 
     .venv/bin/python bench/insights.py [--quick]
 """
@@ -34,11 +36,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 FULL_CONVERSATIONS, FULL_POSTS = 1_000_000, 100_000
 PEOPLE, DEPARTMENTS, VOICES = 40, 6, 8
 CHUNK = 20_000
+RUNS, RAW_RUNS = 20, 3  # timed views of each page with roll-ups, and computed without
 NOW = datetime.now(UTC).replace(microsecond=0)
 SPAN = timedelta(days=365)
 
@@ -55,6 +57,9 @@ def setup_django(workdir: Path) -> None:
     os.environ.pop("DATABASE_URL", None)
     cluetrain = str(Path(sys.executable).parent / "cluetrain")
     subprocess.run([cluetrain, "migrate", "--no-input", "-v", "0"], check=True, env=os.environ)
+    # The database cache (as ``cluetrain serve`` makes it): the dashboards keep the
+    # self-sufficiency months there.
+    subprocess.run([cluetrain, "createcachetable", "-v", "0"], check=True, env=os.environ)
     import django
 
     django.setup()
@@ -313,7 +318,6 @@ def main() -> None:
         from django.test.utils import setup_test_environment
         from django.urls import reverse
 
-        from cluetrain.insights import measures
         from cluetrain.insights.rollups import maintain
 
         setup_test_environment()
@@ -338,44 +342,43 @@ def main() -> None:
             "voice": reverse("insights:voice", args=[cast["voices"][0].pk]),
             "person": reverse("insights:person", args=[cast["people"][0]]),
         }
-        slowest = 0.0
+        with_rollups = {}
         for name, url in pages.items():
-            times = []
-            for _ in range(15):
-                t = time.perf_counter()
-                response = client.get(url, HTTP_HOST="localhost")
-                times.append((time.perf_counter() - t) * 1000)
-                if response.status_code != 200:
-                    print(f"{name}_status: {response.status_code}")
-                    break
-            p95 = percentile(times, 0.95)
-            slowest = max(slowest, p95)
-            print(f"{name}_p95_ms: {p95:.1f}")
-        print(f"dashboard_p95_ms: {slowest:.1f}")
+            # The first view: templates compiled, the self-sufficiency months counted from the
+            # posts and put in the cache. Shown, not part of the p95.
+            t = time.perf_counter()
+            client.get(url, HTTP_HOST="localhost")
+            print(f"{name}_first_ms: {(time.perf_counter() - t) * 1000:.1f}")
+            times = fetch(client, name, url, RUNS)
+            with_rollups[name] = percentile(times, 0.95)
+            print(f"{name}_p95_ms: {with_rollups[name]:.1f}")
+            print(f"{name}_max_ms: {max(times):.1f}")
+        print(f"dashboard_p95_ms: {max(with_rollups.values()):.1f}")
 
-        today = NOW.astimezone(ZoneInfo(cast["org"].time_zone)).date()
-        period = measures.Period(today - timedelta(days=89), today, cast["org"].time_zone)
-        scope = measures.Scope(cast["org"].pk)
+        # The same pages computed from the product's tables (no roll-ups, no cache).
+        from django.test import override_settings
 
-        def everything(rollups: bool) -> None:
-            measures.conversation_measures(scope, period, rollups=rollups)
-            measures.mix_over_time(scope, period, rollups=rollups)
-            measures.top_topics(scope, period, rollups=rollups)
-            measures.post_engagement(scope, period, rollups=rollups)
-            measures.participation(scope, period, rollups=rollups)
-            measures.frequency(scope, period, rollups=rollups)
+        speedups = []
+        with override_settings(INSIGHTS_ROLLUPS=False):
+            for name, url in pages.items():
+                raw = percentile(fetch(client, name, url, RAW_RUNS), 0.95)
+                print(f"{name}_raw_p95_ms: {raw:.1f}")
+                print(f"{name}_speedup: {raw / with_rollups[name]:.1f}")
+                speedups.append(raw / with_rollups[name])
+        print(f"rollup_speedup: {min(speedups):.1f}")
 
-        timing: dict[bool, float] = {}
-        for rollups, runs in ((True, 15), (False, 3)):
-            times = []
-            for _ in range(runs):
-                t = time.perf_counter()
-                everything(rollups)
-                times.append((time.perf_counter() - t) * 1000)
-            timing[rollups] = percentile(times, 0.95)
-        print(f"measures_p95_ms: {timing[True]:.1f}")
-        print(f"measures_raw_p95_ms: {timing[False]:.1f}")
-        print(f"rollup_speedup: {timing[False] / timing[True]:.1f}")
+
+def fetch(client: Any, name: str, url: str, runs: int) -> list[float]:
+    """Milliseconds of ``runs`` views of ``url``; stops at the first that is not a 200."""
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        response = client.get(url, HTTP_HOST="localhost")
+        times.append((time.perf_counter() - t) * 1000)
+        if response.status_code != 200:
+            print(f"{name}_status: {response.status_code}")
+            break
+    return times
 
 
 if __name__ == "__main__":

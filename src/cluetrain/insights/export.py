@@ -10,6 +10,7 @@ spreadsheets.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zoneinfo
 from collections.abc import Callable
@@ -18,9 +19,11 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
+
 from cluetrain.core.errors import ServiceError
 from cluetrain.core.spreadsheet import safe_cell
-from cluetrain.insights import measures
+from cluetrain.insights import measures, measures_read
 from cluetrain.organizations.models import Department, Membership, Organization
 
 MEASURE_LABELS = {
@@ -97,8 +100,14 @@ class Snapshot:
         voice_id: int | None = None,
         person_id: int | None = None,
         time_zone: str | None = None,
+        rollups: bool | None = None,
     ) -> None:
         self.organization = organization
+        # Whether the numbers come from the roll-ups (always, but for the comparison with
+        # the product's own tables that the setting INSIGHTS_ROLLUPS = False makes).
+        self.rollups = (
+            bool(getattr(settings, "INSIGHTS_ROLLUPS", True)) if rollups is None else rollups
+        )
         self.department = department
         self.time_zone = time_zone or organization.time_zone
         try:
@@ -121,29 +130,46 @@ class Snapshot:
             return "voice"
         return "department" if self.scope.department_id else "organization"
 
+    # The day rows, read once however many measures are made of them.
+    @cached_property
+    def conversation_days(self) -> measures_read.ConversationDays:
+        return measures_read.conversation_days(self.scope, self.period, rollups=self.rollups)
+
+    @cached_property
+    def post_days(self) -> list[measures_read.DayRow]:
+        return measures_read.post_days(self.scope, self.period, rollups=self.rollups)
+
     @cached_property
     def conversations(self) -> Any:
-        return measures.conversation_measures(self.scope, self.period)
+        return measures.conversation_measures(
+            self.scope, self.period, rollups=self.rollups, days=self.conversation_days
+        )
 
     @cached_property
     def mix(self) -> Any:
-        return measures.mix_over_time(self.scope, self.period)
+        return measures.mix_over_time(self.scope, self.period, days=self.conversation_days)
 
     @cached_property
     def topics(self) -> list[Any]:
-        return list(measures.top_topics(self.scope, self.period, limit=10))
+        return list(
+            measures.top_topics(self.scope, self.period, limit=10, days=self.conversation_days)
+        )
 
     @cached_property
     def engagement(self) -> Any:
-        return measures.post_engagement(self.scope, self.period)
+        return measures.post_engagement(
+            self.scope, self.period, rollups=self.rollups, rows=self.post_days
+        )
 
     @cached_property
     def participation(self) -> Any:
-        return measures.participation(self.scope, self.period)
+        return measures.participation(self.scope, self.period, rollups=self.rollups)
 
     @cached_property
     def frequency(self) -> Any:
-        return measures.frequency(self.scope, self.period)
+        return measures.frequency(
+            self.scope, self.period, rollups=self.rollups, rows=self.post_days
+        )
 
     @cached_property
     def self_sufficiency(self) -> Any:
@@ -155,8 +181,20 @@ class Snapshot:
             from cluetrain.agencies.index import self_sufficiency
         except ImportError:
             return None
-        return self_sufficiency(
-            self.organization, self.period.start, self.period.end, department=self.department
+        if not self.rollups:
+            return self_sufficiency(
+                self.organization, self.period.start, self.period.end, department=self.department
+            )
+        from cluetrain.insights.derived import self_sufficiency_months
+
+        return self_sufficiency_months(
+            self.organization,
+            self.period.start,
+            self.period.end,
+            dt.datetime.now(dt.UTC)
+            .astimezone(zoneinfo.ZoneInfo(self.organization.time_zone))
+            .date(),
+            department=self.department,
         )
 
     @cached_property

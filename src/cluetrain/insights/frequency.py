@@ -65,11 +65,16 @@ def best_slots(posts: list[int], engagement: list[int]) -> list[tuple[int, int]]
     return sorted(divmod(how, 24) for _, how in ranked[:SLOTS])
 
 
-def frequency(scope: Scope, period: Period, *, rollups: bool = True) -> Frequency:
-    """The heat map of the scope and the cadence of each voice in it."""
+def frequency(
+    scope: Scope, period: Period, *, rollups: bool = True, rows: list[read.DayRow] | None = None
+) -> Frequency:
+    """The heat map of the scope and the cadence of each voice in it (``rows``: the post day
+    rows when already read)."""
+    if rows is None:
+        rows = read.post_days(scope, period, rollups=rollups)
     heat_posts, heat_engagement = [0] * HOURS, [0] * HOURS
     voices: dict[int, dict[str, object]] = {}
-    for row in read.post_days(scope, period, rollups=rollups):
+    for row in rows:
         voice = voices.setdefault(
             row.voice_id, {"weeks": {}, "posts": [0] * HOURS, "engagement": [0] * HOURS}
         )
@@ -98,7 +103,7 @@ def frequency(scope: Scope, period: Period, *, rollups: bool = True) -> Frequenc
         ]
         for d in range(7)
     ]
-    names = _voice_names(voices)
+    names = _voice_names(voices, rollups=rollups)
     n_weeks = len(period.weeks())
     cadences = []
     for voice_id, data in sorted(voices.items()):
@@ -120,13 +125,18 @@ def frequency(scope: Scope, period: Period, *, rollups: bool = True) -> Frequenc
     return Frequency(heat=heat, voices=cadences)
 
 
-def _voice_names(voices: Iterable[int]) -> dict[int, str]:
-    """Voice names from the roll-ups' post facts (no product table on the page's path)."""
+def _voice_names(voices: Iterable[int], *, rollups: bool = True) -> dict[int, str]:
+    """Voice names from the roll-ups' post facts (no product table on the page's path), or
+    from the voices themselves when computing without roll-ups."""
     from cluetrain.core import bulk
 
     ids = sorted(v for v in voices if v)
     if not ids:
         return {}
+    if not rollups:
+        from cluetrain.voices.models import Voice
+
+        return dict(Voice.objects.filter(pk__in=ids).values_list("pk", "name"))
     rows = bulk.select(
         "SELECT voice_id, MAX(voice_name) FROM insights_postfact WHERE voice_id IN ({values}) "
         "GROUP BY voice_id",

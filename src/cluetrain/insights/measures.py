@@ -120,10 +120,12 @@ def _quantiles(
 
 
 def conversation_measures(
-    scope: Scope, period: Period, *, rollups: bool = True
+    scope: Scope, period: Period, *, rollups: bool = True, days: read.ConversationDays | None = None
 ) -> ConversationMeasures:
-    """Opened and resolved conversations, response and resolution times, service level."""
-    rows = read.conversation_days(scope, period, rollups=rollups)
+    """Opened and resolved conversations, response and resolution times, service level.
+    ``days``: the day rows already read for this scope and period (a dashboard reads them once
+    for this, the mix and the topics)."""
+    rows = days if days is not None else read.conversation_days(scope, period, rollups=rollups)
     total: dict[str, int] = {}
     per_day: dict[dt.date, dict[str, int]] = {}
     for day, counts in rows.bags:
@@ -195,13 +197,17 @@ class Mix:
     intents: dict[str, list[int]]
 
 
-def mix_over_time(scope: Scope, period: Period, *, rollups: bool = True) -> Mix:
+def mix_over_time(
+    scope: Scope, period: Period, *, rollups: bool = True, days: read.ConversationDays | None = None
+) -> Mix:
     """Conversations opened each week by sentiment of the latest message and by intent."""
+    if days is None:
+        days = read.conversation_days(scope, period, rollups=rollups)
     weeks = period.weeks()
     index = {week: n for n, week in enumerate(weeks)}
     sentiment: dict[str, list[int]] = {label: [0] * len(weeks) for label in SENTIMENTS}
     intents: dict[str, list[int]] = {}
-    for day, counts in read.conversation_days(scope, period, rollups=rollups).bags:
+    for day, counts in days.bags:
         n = index[week_of(day)]
         for name, value in counts.items():
             if name.startswith("sent:"):
@@ -220,12 +226,19 @@ class TopicCount:
 
 
 def top_topics(
-    scope: Scope, period: Period, limit: int = 10, *, rollups: bool = True
+    scope: Scope,
+    period: Period,
+    limit: int = 10,
+    *,
+    rollups: bool = True,
+    days: read.ConversationDays | None = None,
 ) -> list[TopicCount]:
     """The topics of most conversations opened in the period, with their negative share."""
     limit = max(1, min(int(limit), 100))
+    if days is None:
+        days = read.conversation_days(scope, period, rollups=rollups)
     total: dict[str, int] = {}
-    for _, counts in read.conversation_days(scope, period, rollups=rollups).bags:
+    for _, counts in days.bags:
         buckets.merge(
             [{k: v for k, v in counts.items() if k.startswith(("topic:", "topicneg:"))}],
             into=total,
@@ -284,14 +297,19 @@ class PostEngagement:
 REACTIONS = ("likes", "reposts", "replies", "quotes")
 
 
-def post_engagement(scope: Scope, period: Period, *, rollups: bool = True) -> PostEngagement:
+def post_engagement(
+    scope: Scope, period: Period, *, rollups: bool = True, rows: list[read.DayRow] | None = None
+) -> PostEngagement:
     """Published posts and the reactions they drew (latest counts), by day, with the top ten.
     Per 1,000 followers: engagement over the latest follower counts of the voices that
-    posted, when those are known."""
+    posted, when those are known. ``rows``: the post day rows already read (see
+    ``conversation_measures``)."""
+    if rows is None:
+        rows = read.post_days(scope, period, rollups=rollups)
     total: dict[str, int] = {}
     per_day: dict[dt.date, list[int]] = {}
     voices: set[int] = set()
-    for row in read.post_days(scope, period, rollups=rollups):
+    for row in rows:
         buckets.merge([{k: row.counts.get(k, 0) for k in ("posts", *REACTIONS)}], into=total)
         day = per_day.setdefault(row.day, [0, 0])
         day[0] += row.counts.get("posts", 0)
@@ -392,8 +410,10 @@ class Frequency:
     voices: list[VoiceCadence]
 
 
-def frequency(scope: Scope, period: Period, *, rollups: bool = True) -> Frequency:
+def frequency(
+    scope: Scope, period: Period, *, rollups: bool = True, rows: list[read.DayRow] | None = None
+) -> Frequency:
     """Engagement against posting cadence and hour of the week (see ``insights.frequency``)."""
     from cluetrain.insights import frequency as cadence
 
-    return cadence.frequency(scope, period, rollups=rollups)
+    return cadence.frequency(scope, period, rollups=rollups, rows=rows)
