@@ -18,7 +18,7 @@ from cluetrain.organizations.models import Department, Person
 from cluetrain.organizations.roles import Role
 from cluetrain.organizations.services import do_add_member
 from tests.conftest import Cast
-from tests.support.cohorts import member_of, mentor_away, running_cohort, today
+from tests.support.cohorts import member_of, mentor_away, online, running_cohort, today
 from tests.support.routing import conversation
 
 
@@ -190,6 +190,7 @@ def test_alumni_are_listed_with_their_placement_and_topics_and_can_be_asked(
     cast: Cast, engineering: Department, django_assert_max_num_queries: object
 ) -> None:
     mentor_away(cast)
+    online(cast, cast.trainee)
     cohort = running_cohort(cast)
     resolved = conversation(cast.acme, topic="delay-repay", status=Status.RESOLVED)
     pickup.learn_from_resolution(resolved, cast.trainee)

@@ -21,6 +21,7 @@ from tests.support.cohorts import (
     membership,
     mentor_away,
     next_wednesday,
+    online,
     running_cohort,
     shift,
     today,
@@ -120,6 +121,7 @@ def test_an_alumnus_can_be_asked_a_question_on_their_topic(
     cast: Cast, engineering: Department
 ) -> None:
     mentor_away(cast)
+    online(cast, cast.trainee)
     cohort = running_cohort(cast)
     resolved = conversation(cast.acme, topic="delay-repay", status=Status.RESOLVED)
     pickup.learn_from_resolution(resolved, cast.trainee)

@@ -62,6 +62,14 @@ def shift(
     )
 
 
+def online(cast: Cast, person: Person) -> None:
+    """Seen in the app just now: available to routing whatever the clock says (working hours
+    default to 09:00-17:00 on weekdays, and the suite runs at any hour)."""
+    Availability.objects.update_or_create(
+        membership=membership(cast.acme, person), defaults={"last_seen_at": timezone.now()}
+    )
+
+
 def mentor_away(cast: Cast) -> None:
     """The cast's mentor is in Customer care and fits every care conversation; keep them out."""
     Availability.objects.update_or_create(
