@@ -157,14 +157,19 @@ def publishing_case(workers: int, posts: int) -> dict[str, float]:
 
     from cluetrain.publishing.models import Delivery
 
+    # Time for every worker to start (Django, the triage models) before the posts fall due;
+    # more processes starting at once on few cores take longer.
+    publishing_bench.WARMUP_SECONDS = 8.0 + 6.0 * workers
     result = publishing_bench.dispatch_case(workers, posts, 0.0)
     # All posts fall due at one instant; the rate is taken over the calls themselves (first to
-    # last), so workers still starting up on a busy machine do not count as publishing time.
-    window = Delivery.objects.aggregate(first=Min("called_at"), last=Max("called_at"))
+    # last). ``start`` (first call minus due time) near 0 says every worker was ready in time.
+    window = Delivery.objects.aggregate(
+        first=Min("called_at"), last=Max("called_at"), due=Min("due_at")
+    )
     seconds = (window["last"] - window["first"]).total_seconds() if window["first"] else 0.0
     return {
         "rate": result["published"] / max(seconds, 1e-3),
-        "p99": result["p99"],
+        "start": (window["first"] - window["due"]).total_seconds() if window["first"] else 0.0,
         "unfinished": result["unfinished"],
         "duplicates": publishing_duplicates(),
     }
@@ -312,7 +317,7 @@ def run(database_url: str, quick: bool) -> bool:
             duplicates += int(result["duplicates"])
             unfinished += int(result["unfinished"])
             print(f"publish_posts_per_s_{workers}_workers: {result['rate']:.0f}")
-            print(f"publish_p99_s_{workers}_workers: {result['p99']:.2f}")
+            print(f"publish_first_call_after_due_s_{workers}_workers: {result['start']:.2f}")
         triage: dict[int, float] = {}
         for workers in WORKERS:
             result = triage_case(workers, messages, texts)
