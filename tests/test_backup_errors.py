@@ -168,3 +168,8 @@ def test_check_verifies_an_archive_without_changing_anything(
 def test_backup_refuses_a_folder_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="no such folder"):
         call_command("backup", str(tmp_path / "nowhere" / "b.tar.gz"))
+
+
+def test_the_archive_is_readable_by_its_owner_only(archive: Path) -> None:
+    # It holds password hashes and the encrypted credentials.
+    assert archive.stat().st_mode & 0o777 == 0o600

@@ -118,7 +118,12 @@ def do_backup(path: Path, *, using: str = "default") -> BackupResult:
             raise BackupError(f"cannot back up a {vendor} database")
         media = 0
         try:
-            with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
+            # Readable by its owner only: it holds password hashes and encrypted credentials.
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with (
+                os.fdopen(descriptor, "wb") as out,
+                tarfile.open(fileobj=out, mode="w:gz", compresslevel=6) as tar,
+            ):
                 writer = ArchiveWriter(tar)
                 writer.add_path(snapshot.path.name, snapshot.path)
                 stored = set()
