@@ -54,15 +54,39 @@ if urlsplit(BASE_URL).scheme not in {"http", "https"} or not urlsplit(BASE_URL).
     )
 ALLOWED_HOSTS = envlist("CLUETRAIN_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CLUETRAIN_CSRF_TRUSTED_ORIGINS", [])
+# Behind TLS (a reverse proxy that sets X-Forwarded-Proto): cookies only over https, HSTS, and
+# plain-http requests redirected (the health check stays reachable over http for the proxy).
 SECURE = envbool("CLUETRAIN_SECURE", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE
 if SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_SECONDS = envint("CLUETRAIN_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("CLUETRAIN_HSTS_SUBDOMAINS", False)
+    SECURE_SSL_REDIRECT = envbool("CLUETRAIN_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# Scripts and styles only from Cluetrain's own files: no inline code, no eval, no other origin,
+# so text that slips through escaping cannot run. Images may come from elsewhere (link cards
+# show the linked page's picture; media may live on S3).
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", "https:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -109,6 +133,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "cluetrain.core.security.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "cluetrain.organizations.middleware.CurrentOrganizationMiddleware",
     # Last, so it sees the authenticated user and can lock out a throttled login.
@@ -273,6 +299,13 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# The API's rate limits: requests per person (all their tokens and their session together), and
+# per address for requests without a valid caller. "<count>/<s|min|h|d>".
+API_RATE = envstr("CLUETRAIN_API_RATE", "600/min")
+API_ANON_RATE = envstr("CLUETRAIN_API_ANON_RATE", "60/min")
+for _name, _rate in (("CLUETRAIN_API_RATE", API_RATE), ("CLUETRAIN_API_ANON_RATE", API_ANON_RATE)):
+    if not re.fullmatch(r"[1-9][0-9]*/[0-9]*(s|sec|m|min|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"{_name}: expected <count>/<s|min|h|d>, got {_rate!r}")
 
 # --- Time and language ------------------------------------------------------------------------
 TIME_ZONE = envtimezone("CLUETRAIN_TIME_ZONE", "UTC")

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from cluetrain.api import errors, guidelines, posts, voices
+from cluetrain.api import (
+    academy,
+    errors,
+    guidelines,
+    hooks,
+    incidents,
+    insights,
+    posts,
+    throttling,
+    voices,
+)
 from cluetrain.api.auth import BearerToken, Session
 
 DESCRIPTION = """
@@ -25,8 +35,14 @@ api = NinjaAPI(
     description=DESCRIPTION,
     urls_namespace="api",
     auth=[BearerToken(), Session()],
+    throttle=throttling.throttles(),
 )
 errors.install(api)
+throttling.install(api)
 api.add_router("/", voices.router)
 api.add_router("/", posts.router)
 api.add_router("/", guidelines.router)
+api.add_router("/", incidents.router)
+api.add_router("/", academy.router)
+api.add_router("/", insights.router)
+api.add_router("/", hooks.router)
