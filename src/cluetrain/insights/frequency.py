@@ -83,6 +83,8 @@ def frequency(
         week[0] += row.counts.get("posts", 0)
         week[1] += sum(row.counts.get(k, 0) for k in read.facts_reactions())
         for name, value in row.counts.items():
+            if name[0] != "h":  # "posts", "likes" …: not an hour of the week
+                continue
             if name.startswith("how:"):
                 how = int(name[4:])
                 heat_posts[how] += value

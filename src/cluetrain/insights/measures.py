@@ -128,9 +128,18 @@ def conversation_measures(
     rows = days if days is not None else read.conversation_days(scope, period, rollups=rollups)
     total: dict[str, int] = {}
     per_day: dict[dt.date, dict[str, int]] = {}
+    copied: set[dt.date] = set()
     for day, counts in rows.bags:
         buckets.merge([counts], into=total)
-        buckets.merge([counts], into=per_day.setdefault(day, {}))
+        # Roll-ups give one bag a day, used as it is; a second one is added into a copy
+        # (the bags are shared with the mix and the topics).
+        if day not in per_day:
+            per_day[day] = counts
+        else:
+            if day not in copied:
+                per_day[day] = dict(per_day[day])
+                copied.add(day)
+            buckets.merge([counts], into=per_day[day])
     fr, res = _histograms(total, "fr"), _histograms(total, "res")
     fr_median, fr_p90 = _quantiles(rows.all_values("fr"), fr)
     res_median, res_p90 = _quantiles(rows.all_values("res"), res)
@@ -141,8 +150,10 @@ def conversation_measures(
         exact = rows.values("fr", day)
         if exact is not None:
             median = buckets.exact_percentile(exact, 0.5)
-        else:
+        elif counts.get("opened"):
             median = buckets.percentile(_histograms(counts, "fr"), 0.5)
+        else:
+            median = None  # nothing opened that day, so no first response to time
         by_day.append(
             DayConversations(day, counts.get("opened", 0), counts.get("resolved", 0), median)
         )
@@ -210,9 +221,12 @@ def mix_over_time(
     for day, counts in days.bags:
         n = index[week_of(day)]
         for name, value in counts.items():
-            if name.startswith("sent:"):
+            # A bag holds a couple of hundred names, most of them buckets ("fr:12"): the
+            # first letter rules those out before any prefix is compared.
+            first = name[0]
+            if first == "s" and name.startswith("sent:"):
                 sentiment.setdefault(name[5:], [0] * len(weeks))[n] += value
-            elif name.startswith("intent:"):
+            elif first == "i" and name.startswith("intent:"):
                 intents.setdefault(name[7:], [0] * len(weeks))[n] += value
     ordered = dict(sorted(intents.items(), key=lambda item: (-sum(item[1]), item[0])))
     return Mix(weeks=weeks, sentiment=sentiment, intents=ordered)
@@ -239,10 +253,9 @@ def top_topics(
         days = read.conversation_days(scope, period, rollups=rollups)
     total: dict[str, int] = {}
     for _, counts in days.bags:
-        buckets.merge(
-            [{k: v for k, v in counts.items() if k.startswith(("topic:", "topicneg:"))}],
-            into=total,
-        )
+        for k, v in counts.items():
+            if k[0] == "t" and k.startswith(("topic:", "topicneg:")):
+                total[k] = total.get(k, 0) + v
     topics = [
         TopicCount(name[6:], value, total.get("topicneg:" + name[6:], 0) / value)
         for name, value in total.items()

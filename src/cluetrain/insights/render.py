@@ -8,9 +8,11 @@ folded into ``<details>``.
 
 from __future__ import annotations
 
+from html import escape as _escape
+
 from django.urls import reverse
-from django.utils.formats import localize
-from django.utils.html import escape, json_script
+from django.utils.formats import get_format, localize
+from django.utils.html import json_script
 from django.utils.safestring import SafeString, mark_safe
 
 from cluetrain.insights.export import Cell, Table
@@ -18,14 +20,28 @@ from cluetrain.insights.export import Cell, Table
 FOLD_AFTER = 14  # rows shown before a table folds into "The numbers (N rows)"
 
 
-def _cell(value: Cell, number: bool) -> str:
+def escape(value: object) -> str:
+    """What Django's ``escape`` does (``html.escape`` of the text), without its lazy-string
+    wrapper and safe-string result around each of a page's thousand cells."""
+    return _escape(str(value))
+
+
+def _number(value: int | float, separator: str) -> str:
+    """A number as the template would show it (no grouping; the language's decimal mark)."""
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if "e" in text or "n" in text:  # 1e-05, inf, nan: leave those to Django
+        return escape(localize(value))
+    return text.replace(".", separator)
+
+
+def _cell(value: Cell, number: bool, separator: str) -> str:
     if value is None:
-        text = "—"
-    elif number:
-        text = escape(localize(value)) if isinstance(value, float) else str(value)
-    else:
-        text = escape(value)
-    return f'<td class="num">{text}</td>' if number else f"<td>{text}</td>"
+        return '<td class="num">—</td>' if number else "<td>—</td>"
+    if number:
+        return f'<td class="num">{_number(value, separator)}</td>'  # type: ignore[arg-type]
+    return f"<td>{escape(value)}</td>"
 
 
 def _action(key: int | None, csrf_token: str, next_path: str) -> str:
@@ -66,9 +82,10 @@ def table_html(
     if actions:
         out.append('<th scope="col"><span class="visually-hidden">Action</span></th>')
     out.append("</tr></thead>\n  <tbody>\n")
+    separator = escape(get_format("DECIMAL_SEPARATOR"))
     for cells, key in table.keyed_rows:
         out.append("    <tr>")
-        out.extend(_cell(value, number) for value, number in cells)
+        out.extend(_cell(value, number, separator) for value, number in cells)
         if actions:
             out.append(_action(key, csrf_token, next_path))
         out.append("</tr>\n")
