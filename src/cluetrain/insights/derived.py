@@ -30,6 +30,9 @@ CURRENT_SECONDS = 10 * 60
 PAST_SECONDS = 24 * 60 * 60
 # The roll-up cursors that move when a post is published or a reply is sent.
 CURSORS = ("postevent", "track", "message")
+# Part of every key: raised when what is kept (``agencies.index.Month``) changes shape, so an
+# upgraded server never unpickles an old one.
+KEY_VERSION = 1
 
 
 @dataclass
@@ -79,9 +82,10 @@ def self_sufficiency_months(
     keys = {
         first: ":".join(
             [
-                "insights:self-sufficiency",
+                f"insights:self-sufficiency:v{KEY_VERSION}",
                 str(organization.pk),
                 str(department.pk if department else 0),
+                organization.time_zone,  # the months' edges
                 first.isoformat(),
                 stamp,
                 cursors if first >= running else "past",
