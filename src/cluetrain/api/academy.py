@@ -77,7 +77,7 @@ def list_courses(request: HttpRequest) -> list[CourseOut]:
             summary=c.summary,
             audience=c.audience,
             is_module=c.is_module,
-            lessons=c.lesson_count,  # type: ignore[attr-defined]
+            lessons=c.lesson_count,
         )
         for c in courses
     ]

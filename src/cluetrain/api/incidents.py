@@ -64,7 +64,7 @@ def load(who: Caller, incident_id: int) -> Incident:
     return incident
 
 
-def _named(model: type[Department] | type[Voice], who: Caller, ids: list[int]) -> list:  # type: ignore[type-arg]
+def _named(model: type[Department] | type[Voice], who: Caller, ids: list[int]) -> list:
     found = list(model.objects.filter(organization=who.organization, pk__in=ids))
     missing = set(ids) - {item.pk for item in found}
     if missing:
