@@ -11,3 +11,5 @@ class CoreConfig(AppConfig):
 
         # Importing every app's tasks module registers its periodic jobs.
         autodiscover_modules("tasks")
+        # Connects the sign-in, sign-out and failed sign-in receivers of the audit log.
+        from cluetrain.core import audit  # noqa: F401
