@@ -317,3 +317,18 @@ def test_another_organisations_events_do_not_reach_acmes_endpoints(
 ) -> None:
     _endpoint(cast, "http://127.0.0.1:9/")
     assert services.record("incident.declared", cast.globex.pk, "1", dict) == []
+
+
+def test_rotating_the_keys_re_encrypts_the_secrets_and_they_still_sign(
+    cast: Cast, loopback: Any
+) -> None:
+    from cryptography.fernet import Fernet
+
+    endpoint, secret = _endpoint(cast, "http://127.0.0.1:9/")
+    before = endpoint.secret_ciphertext
+    loopback.ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *loopback.ENCRYPTION_KEYS]
+    assert services.do_rotate_secrets() == 1
+    endpoint.refresh_from_db()
+    assert endpoint.secret_ciphertext != before
+    loopback.ENCRYPTION_KEYS = loopback.ENCRYPTION_KEYS[:1]  # the old key is gone
+    assert services.secret_of(endpoint) == secret

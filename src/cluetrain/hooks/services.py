@@ -168,6 +168,15 @@ def do_redeliver(person: Person, delivery: HookDelivery) -> HookDelivery:
     return delivery
 
 
+def do_rotate_secrets() -> int:
+    """Re-encrypt every endpoint's secret with the primary key (``cluetrain rotate_keys``)."""
+    endpoints = list(Endpoint.objects.only("pk", "secret_ciphertext"))
+    for endpoint in endpoints:
+        endpoint.secret_ciphertext = crypto.rotate(endpoint.secret_ciphertext)
+    Endpoint.objects.bulk_update(endpoints, ["secret_ciphertext"], batch_size=500)
+    return len(endpoints)
+
+
 # -- Events ------------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cluetrain.crisis.runbooks import do_rotate_webhooks
+from cluetrain.hooks.services import do_rotate_secrets
 from cluetrain.voices.services import do_rotate_credentials
 
 
@@ -45,7 +46,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Added a new primary key to {key_file}.")
         count = do_rotate_credentials()
         webhooks = do_rotate_webhooks()
+        secrets = do_rotate_secrets()
         self.stdout.write(
-            f"Re-encrypted {count} credential(s) and {webhooks} webhook address(es) "
-            "with the primary key."
+            f"Re-encrypted {count} credential(s), {webhooks} webhook address(es) and "
+            f"{secrets} outgoing webhook secret(s) with the primary key."
         )
