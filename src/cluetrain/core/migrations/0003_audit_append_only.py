@@ -42,7 +42,7 @@ END;
 def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(_PG_FUNCTION)
+        schema_editor.execute(_PG_FUNCTION, params=None)
         schema_editor.execute(
             "CREATE TRIGGER core_auditevent_append_only BEFORE UPDATE OR DELETE "
             "ON core_auditevent FOR EACH ROW EXECUTE FUNCTION core_auditevent_append_only()"
