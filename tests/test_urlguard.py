@@ -136,3 +136,48 @@ def test_the_argument_overrides_the_setting(settings: Any, no_dns: None) -> None
     settings.ALLOW_PRIVATE_URLS = True
     with pytest.raises(ServiceError, match="private"):
         check_public_url("http://10.0.0.1/", allow_private=False)
+
+
+def test_the_guarded_session_refuses_an_internal_address_before_calling(
+    no_dns: None,
+) -> None:
+    from cluetrain.core.urlguard import GuardedSession
+
+    with pytest.raises(ServiceError, match="link-local"):
+        GuardedSession().get("http://169.254.169.254/latest/meta-data/")
+
+
+def test_the_guarded_session_refuses_a_redirect_into_the_network() -> None:
+    import responses
+
+    from cluetrain.core.urlguard import GuardedSession
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get("https://public.example/", status=302, headers={"Location": "http://10.0.0.5/"})
+        mock.get("http://10.0.0.5/", body="internal secrets")
+        with pytest.raises(ServiceError, match="private"):
+            GuardedSession().get("https://public.example/")
+        assert [call.request.url for call in mock.calls] == ["https://public.example/"]
+
+
+def test_mastodon_is_not_led_to_an_internal_token_endpoint_by_its_metadata() -> None:
+    import responses
+
+    from cluetrain.networks.base import ConnectorError
+    from cluetrain.networks.mastodon.oauth import RegisteredApp, exchange_code
+
+    instance = "https://mastodon.example"
+    metadata = {
+        "issuer": instance,
+        "authorization_endpoint": f"{instance}/oauth/authorize",
+        "token_endpoint": "http://169.254.169.254/oauth/token",
+        "scopes_supported": ["read", "write"],
+    }
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(f"{instance}/.well-known/oauth-authorization-server", json=metadata)
+        mock.post("http://169.254.169.254/oauth/token", json={"access_token": "stolen"})
+        mock.post(f"{instance}/oauth/token", json={"access_token": "x", "scope": "read write"})
+        app = RegisteredApp(api_base_url=instance, client_id="id", client_secret="secret")
+        with pytest.raises(ConnectorError):
+            exchange_code(app, "https://cluetrain.example/callback", "code")
+        assert "169.254.169.254" not in " ".join(str(call.request.url) for call in mock.calls)

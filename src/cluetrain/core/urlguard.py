@@ -7,16 +7,20 @@ admin page on loopback, and read the answer back from an error message: a server
 forgery. ``check_public_url`` refuses such addresses unless ``settings.ALLOW_PRIVATE_URLS``
 says this deployment talks to private hosts on purpose (tests, an intranet Mastodon).
 
-The check is made when an address is given. A host name whose DNS answer changes afterwards
-(DNS rebinding) is outside its reach: the connectors resolve again when they call.
+The check is made when an address is given, and again by ``GuardedSession`` on every call a
+library makes. Link previews also pin the checked address for the connection itself; elsewhere
+a host name whose DNS answer changes between the check and the call (DNS rebinding within
+milliseconds) is outside its reach.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 from django.conf import settings
 
 from cluetrain.core.errors import ServiceError
@@ -81,13 +85,17 @@ def _addresses(host: str, port: int) -> list[IPAddress]:
     return found
 
 
-def check_public_url(url: str, *, allow_private: bool | None = None) -> str:
+def check_public_url(
+    url: str, *, allow_private: bool | None = None, unknown_host_ok: bool = False
+) -> str:
     """``url``, stripped, if Cluetrain may call it; ``ServiceError`` saying why not otherwise.
 
     Only http and https, no user name or password in the address, and a host whose every
     address (all DNS answers: a name that also points inside is refused whole) is public.
     ``allow_private`` overrides ``settings.ALLOW_PRIVATE_URLS``; when private addresses are
     allowed the host is not looked up at all (the call itself will say if it cannot be found).
+    ``unknown_host_ok`` lets a name that cannot be resolved pass, for checks made just before
+    a library's own call (which then fails to find it, or is answered by a test's stand-in).
     """
     url = url.strip()
     parts = urlsplit(url)
@@ -112,7 +120,13 @@ def check_public_url(url: str, *, allow_private: bool | None = None) -> str:
         raise ServiceError(f"The address of {host} has an invalid port.") from exc
     if settings.ALLOW_PRIVATE_URLS if allow_private is None else allow_private:
         return url
-    for ip in _addresses(host, port):
+    try:
+        addresses = _addresses(host, port)
+    except ServiceError:
+        if unknown_host_ok:
+            return url  # the call itself will fail to find it
+        raise
+    for ip in addresses:
         kind = refusal(ip)
         if kind:
             shown = host if host == str(ip) else f"{host} ({ip})"
@@ -122,3 +136,16 @@ def check_public_url(url: str, *, allow_private: bool | None = None) -> str:
                 "An administrator can allow such addresses with CLUETRAIN_ALLOW_PRIVATE_URLS."
             )
     return url
+
+
+class GuardedSession(requests.Session):
+    """A ``requests`` session that checks every address it calls, redirects included.
+
+    For libraries that make their own calls to addresses a remote server hands them: Mastodon.py
+    takes the token endpoint from an instance's OAuth metadata, so an instance could point it
+    at ``http://169.254.169.254/``. The check runs on each request the session sends.
+    """
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        check_public_url(str(request.url or ""), unknown_host_ok=True)
+        return super().send(request, **kwargs)

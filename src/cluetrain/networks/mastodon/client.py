@@ -28,6 +28,7 @@ from mastodon.errors import (
     MastodonRatelimitError,
 )
 
+from cluetrain.core.urlguard import GuardedSession
 from cluetrain.networks.base import (
     ConnectorError,
     ContentRejected,
@@ -89,7 +90,8 @@ class Client:
         self.host = urlsplit(self.base_url).netloc
         self.timeout = timeout
         self.answers: list[requests.Response] = []
-        self.session = requests.Session()
+        # Every call is checked, the token endpoint from the instance's metadata included.
+        self.session = GuardedSession()
         self.session.hooks["response"].append(self._keep)
         self.api = Mastodon(
             api_base_url=self.base_url,
