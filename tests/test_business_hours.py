@@ -3,6 +3,7 @@ changes."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import zoneinfo
@@ -179,3 +180,34 @@ def test_counting_back_undoes_counting_forward_from_working_time(
     back = hours.add(due, -minutes)
     # Back lands on the same business instant: no business time lies between them.
     assert math.isclose(hours.between(min(back, start), max(back, start)), 0, abs_tol=1e-6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    calendars,
+    moments,
+    st.lists(st.integers(min_value=-3 * 86400, max_value=3 * 86400), min_size=1, max_size=12),
+    st.integers(min_value=0, max_value=5000),
+)
+def test_deadlines_of_many_nearby_starts_match_a_fresh_calendars(
+    hours: BusinessHours, start: dt.datetime, steps: list[int], minutes: int
+) -> None:
+    # The calendar remembers the working interval it found last (messages come in time
+    # order); whatever it remembers, each answer is the one a calendar that never counted
+    # before gives.
+    for seconds in steps:
+        moment = start + dt.timedelta(seconds=seconds)
+        fresh = dataclasses.replace(hours)
+        assert hours.add(moment, minutes) == fresh.add(moment, minutes)
+        if not hours.around_the_clock:
+            # The plain walk over the working intervals, which remembers nothing.
+            walked = hours._walk(moment.astimezone(dt.UTC), dt.timedelta(minutes=minutes))
+            assert hours.add(moment, minutes) == walked
+
+
+def test_a_start_in_the_quiet_time_counts_from_the_next_opening_however_late_in_it() -> None:
+    # Friday 17:00 to Monday 09:00 is quiet time in the office: every start in it gives
+    # Monday 09:00 plus the minutes.
+    for start in (at(2025, 3, 7, 17, 30), at(2025, 3, 8, 12), at(2025, 3, 10, 8, 59)):
+        assert OFFICE.add(start, 90) == at(2025, 3, 10, 10, 30)
+    assert OFFICE.add(at(2025, 3, 10, 9, 30), 90) == at(2025, 3, 10, 11)

@@ -129,6 +129,43 @@ def test_messages_without_an_id_are_dropped_and_long_ids_are_digested(cast: Cast
     assert do_intake(cast.acme, [heard(external_id=long_id)]) == 0
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("at://did:plc:abc/app.bsky.feed.post/3k", "at://did:plc:abc/app.bsky.feed.post/3k"),
+        ("", ""),
+        ("x" * 300, "x" * 300),  # exactly the column's length is kept as it is
+        ("12\x00\u202e34", "1234"),  # controls and bidi overrides gone
+        ("  \tpadded\n", "padded"),  # a line break makes it cleaned, then trimmed
+        ("caf\u0065\u0301", "caf\u00e9"),  # NFC
+        (12345, "12345"),  # a network that gives numbers
+    ],
+)
+def test_network_ids_are_kept_as_given_unless_they_need_cleaning(
+    raw: object, expected: str
+) -> None:
+    assert intake.bounded_id(raw) == expected  # type: ignore[arg-type]
+
+
+def test_a_network_id_one_past_the_column_is_digested() -> None:
+    assert intake.bounded_id("x" * 301).startswith("sha256:")
+    assert intake.bounded_id("x" * 301) == intake.bounded_id("x" * 301)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("", ""),
+        ("https://example.org/a", "https://example.org/a"),
+        ("javascript:alert(1)", ""),
+        ("HTTP://EXAMPLE.ORG", "HTTP://EXAMPLE.ORG"),
+        ("https://example.org/" + "a" * 500, ""),
+    ],
+)
+def test_only_web_addresses_that_fit_are_kept(raw: str, expected: str) -> None:
+    assert intake.safe_url(raw) == expected
+
+
 def test_the_cursor_is_saved_with_the_messages(cast: Cast) -> None:
     feed = source(cast.acme)
     assert do_intake(cast.acme, [heard()], source=feed, cursor="41") == 1

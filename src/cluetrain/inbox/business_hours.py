@@ -18,7 +18,7 @@ import datetime as dt
 import functools
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import holidays as holiday_calendars
@@ -96,6 +96,11 @@ class BusinessHours:
     holidays: frozenset[dt.date] = frozenset()
     country: Any = None
     around_the_clock: bool = False
+    # The working interval found last and the quiet time before it: (quiet from, begin, end).
+    # Messages arrive in time order, so most clocks start in the same window as the last one.
+    _window: tuple[dt.datetime, dt.datetime, dt.datetime] | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.around_the_clock:
@@ -176,6 +181,37 @@ class BusinessHours:
         if minutes < 0:
             return self._subtract(start, -minutes)
         left = dt.timedelta(minutes=minutes)
+        window = self._window
+        if window is None or not window[0] <= start < window[2]:
+            window = self._locate(start)
+        _, begin, end = window
+        cursor = max(begin, start)
+        if cursor + left <= end:
+            return cursor + left
+        if start <= begin:
+            # From anywhere in the quiet time before a working interval, the count starts
+            # when the interval does: the same answer for every such start.
+            return self._add_from(begin, minutes)
+        return self._walk(start, left)
+
+    def _locate(self, moment: dt.datetime) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
+        """The first working interval that ends after ``moment``, with the quiet time before
+        it (from the end of the interval before, when that is at or before ``moment``)."""
+        quiet_from = moment
+        for begin, end in self._intervals(moment):
+            if end <= moment:
+                quiet_from = end
+                continue
+            window = (min(quiet_from, begin), begin, end)
+            object.__setattr__(self, "_window", window)
+            return window
+        raise AssertionError("unreachable")  # pragma: no cover - _intervals raises first
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - instances live as long as their policy
+    def _add_from(self, begin: dt.datetime, minutes: float) -> dt.datetime:
+        return self._walk(begin, dt.timedelta(minutes=minutes))
+
+    def _walk(self, start: dt.datetime, left: dt.timedelta) -> dt.datetime:
         cursor = start
         for begin, end in self._intervals(start):
             if end <= cursor:

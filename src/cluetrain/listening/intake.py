@@ -78,6 +78,8 @@ class Row:
 
 def bounded_id(value: str) -> str:
     """A network id that fits its column: as it is, or a digest of it when it is too long."""
+    if type(value) is str and len(value) <= ID_LENGTH and value.isascii() and value.isprintable():
+        return value  # the common case: clean_line would give it back as it is
     value = clean_line(str(value), ID_LENGTH * 4)
     if len(value) <= ID_LENGTH:
         return value
@@ -86,6 +88,8 @@ def bounded_id(value: str) -> str:
 
 def safe_url(value: str) -> str:
     """``value`` if it is an http(s) address that fits the column; "" otherwise."""
+    if not value:
+        return ""  # most messages and authors come without one
     value = clean_line(value, URL_LENGTH + 1)
     lowered = value[:8].lower()
     if len(value) > URL_LENGTH or not (lowered.startswith(("https://", "http://"))):
