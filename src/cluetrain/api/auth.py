@@ -23,19 +23,32 @@ class Caller:
     organization: Organization
 
 
+# Requests that change nothing although they are POSTs: a read-only token may make them.
+READING_POSTS = frozenset({"/api/guidelines/check"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class BearerToken(HttpBearer):
     """``Authorization: Bearer ct_…``: a personal API token."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Caller | None:
-        found = services.authenticate(token.strip())
+        found = services.authenticate_token(token.strip())
         if found is None:
             # A token that was sent but refused is answered as such, not tried as a session.
             raise AuthenticationError(
                 401,
                 "That API token is not valid: it is unknown, revoked or expired, or its person "
-                "is no longer a member of its organisation.",
+                "is no longer a member of its organisation (or holds none of the token's roles).",
             )
-        return Caller(*found)
+        if (
+            found.read_only
+            and request.method not in SAFE_METHODS
+            and request.path not in READING_POSTS
+        ):
+            raise AuthorizationError(
+                403, "This API token may only read; use a token without the read-only scope."
+            )
+        return Caller(found.person, found.organization)
 
 
 class Session(APIKeyCookie):

@@ -21,7 +21,22 @@ logger = logging.getLogger(__name__)
 
 # Where ninja says a value came from; dropped from a field's path.
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
-_CODES = {400: "bad_request", 401: "unauthenticated", 403: "not_allowed", 404: "not_found"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "not_allowed",
+    404: "not_found",
+    409: "conflict",
+}
+
+
+class Conflict(Exception):
+    """A request that was fine but came too late: the thing it acts on changed meanwhile
+    (a review already decided). Answered 409 with the service's code and message."""
+
+    def __init__(self, error: ServiceError) -> None:
+        super().__init__(error.message)
+        self.code, self.message = error.code, error.message
 
 
 class FieldError(Schema):
@@ -76,6 +91,10 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(ServiceError)
     def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
         return respond(request, 400, body(exc.code, exc.message))
+
+    @api.exception_handler(Conflict)
+    def conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        return respond(request, 409, body(exc.code, exc.message))
 
     @api.exception_handler(PermissionDenied)
     def not_allowed(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:

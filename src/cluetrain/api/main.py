@@ -6,13 +6,17 @@ from ninja import NinjaAPI
 
 from cluetrain.api import (
     academy,
+    conversations,
     errors,
     guidelines,
     hooks,
     incidents,
     insights,
+    people,
     posts,
+    reviews,
     throttling,
+    triage,
     voices,
 )
 from cluetrain.api.auth import BearerToken, Session
@@ -42,6 +46,10 @@ throttling.install(api)
 api.add_router("/", voices.router)
 api.add_router("/", posts.router)
 api.add_router("/", guidelines.router)
+api.add_router("/", people.router)
+api.add_router("/", reviews.router)
+api.add_router("/", conversations.router)
+api.add_router("/", triage.router)
 api.add_router("/", incidents.router)
 api.add_router("/", academy.router)
 api.add_router("/", insights.router)

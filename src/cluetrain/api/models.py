@@ -12,8 +12,10 @@ class ApiToken(models.Model):
 
     The token carries no roles of its own: each request runs with the roles its person holds in
     its organisation at that moment, so a person removed from the organisation loses every
-    token's access at once. Only a SHA-256 hash of the secret is stored (the secret is shown
-    once, at creation), with its first characters kept in clear so a person can recognise it.
+    token's access at once. A token may be narrowed (its scope): to reading only, and/or to
+    some of those roles; it never has more than its person holds at the moment of a request.
+    Only a SHA-256 hash of the secret is stored (the secret is shown once, at creation), with
+    its first characters kept in clear so a person can recognise it.
     """
 
     person = models.ForeignKey(
@@ -28,6 +30,14 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    read_only = models.BooleanField(
+        default=False, help_text="Only reads: every request that would change something is refused."
+    )
+    roles = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The roles it acts with, of those its person holds; empty: all of them.",
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -43,6 +53,12 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+    @property
+    def scope(self) -> str:
+        """The scope as ``token create --scope`` takes it: "all", "read", "read,member"."""
+        parts = (["read"] if self.read_only else []) + sorted(self.roles)
+        return ",".join(parts) or "all"
 
     @property
     def state(self) -> str:

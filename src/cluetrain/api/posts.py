@@ -17,6 +17,7 @@ from ninja.responses import Status
 
 from cluetrain.api.auth import Caller, caller
 from cluetrain.api.errors import ErrorOut
+from cluetrain.api.ids import MAX_ID, id_in_path
 from cluetrain.api.inputs import find_voices, schedule_from
 from cluetrain.api.schemas import (
     CancelIn,
@@ -41,7 +42,8 @@ class Page(LimitOffsetPagination):
 
     class Input(Schema):
         limit: int = Field(20, ge=1, le=100)
-        offset: int = Field(0, ge=0)
+        # Bounded so a huge offset is bad input, not a number the database cannot take.
+        offset: int = Field(0, ge=0, le=MAX_ID)
 
 
 def _visible(who: Caller) -> QuerySet[Post]:
@@ -92,7 +94,7 @@ def list_posts(request: HttpRequest, filters: Query[PostFilters]) -> QuerySet[Po
 
 
 @router.get("/posts/{post_id}", response={200: PostDetail, **ERRORS})
-def get_post(request: HttpRequest, post_id: int) -> Post:
+def get_post(request: HttpRequest, post_id: int = id_in_path()) -> Post:
     """One post with its deliveries (one per voice) and its history."""
     return load_post(caller(request), post_id)
 
@@ -124,7 +126,7 @@ def create_post(request: HttpRequest, payload: PostIn) -> Status:
 
 
 @router.post("/posts/{post_id}/schedule", response={200: PostDetail, **ERRORS})
-def schedule_post(request: HttpRequest, post_id: int, payload: ScheduleIn) -> Post:
+def schedule_post(request: HttpRequest, payload: ScheduleIn, post_id: int = id_in_path()) -> Post:
     """Schedule a draft, or a post that has not gone out yet again."""
     who = caller(request)
     schedule = schedule_from(payload.when, payload.at, payload.time_zone, who.person.time_zone)
@@ -133,7 +135,9 @@ def schedule_post(request: HttpRequest, post_id: int, payload: ScheduleIn) -> Po
 
 
 @router.post("/posts/{post_id}/cancel", response={200: PostDetail, **ERRORS})
-def cancel_post(request: HttpRequest, post_id: int, payload: CancelIn | None = None) -> Post:
+def cancel_post(
+    request: HttpRequest, payload: CancelIn | None = None, post_id: int = id_in_path()
+) -> Post:
     """Cancel every delivery of the post that has not started going out."""
     who = caller(request)
     services.do_cancel(who.person, load_post(who, post_id), payload.reason if payload else "")
@@ -141,7 +145,7 @@ def cancel_post(request: HttpRequest, post_id: int, payload: CancelIn | None = N
 
 
 @router.post("/posts/{post_id}/retry", response={200: RetryOut, **ERRORS})
-def retry_post(request: HttpRequest, post_id: int) -> dict[str, Any]:
+def retry_post(request: HttpRequest, post_id: int = id_in_path()) -> dict[str, Any]:
     """Try the post's failed deliveries again, now."""
     who = caller(request)
     retried = services.do_retry(who.person, load_post(who, post_id))

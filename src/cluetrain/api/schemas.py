@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
+from cluetrain.api.ids import MAX_ID
 from cluetrain.publishing.drafts import MAX_VOICES
 from cluetrain.publishing.media import MAX_ALT, MAX_ATTACHED, MAX_UPLOAD_BYTES
 from cluetrain.publishing.models import (
@@ -183,7 +184,7 @@ class PostIn(Schema):
         max_length=MAX_STORED * 2,
         description="The text; a line of --- starts a thread's next post.",
     )
-    voice_ids: list[int] = Field(max_length=MAX_VOICES)
+    voice_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(max_length=MAX_VOICES)
     variants: dict[str, str] = Field(
         default_factory=dict, description="A network's own text, e.g. {'bluesky': '…'}."
     )
@@ -222,6 +223,8 @@ class RetryOut(Schema):
 class PostFilters(Schema):
     status: PostStatus | None = None
     category: Category | None = None
-    voice: int | None = Field(None, description="Only posts going out through this voice.")
+    voice: int | None = Field(
+        None, ge=1, le=MAX_ID, description="Only posts going out through this voice."
+    )
     since: datetime | None = Field(None, description="Created at or after (UTC if no offset).")
     until: datetime | None = Field(None, description="Created before (UTC if no offset).")

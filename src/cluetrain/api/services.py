@@ -16,6 +16,7 @@ from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.models import Organization, Person
 from cluetrain.organizations.policy import Permission
+from cluetrain.organizations.roles import Role
 
 # "ct_" says what the secret is when it turns up in a log or a leaked file.
 SECRET_PREFIX = "ct_"  # noqa: S105 (a label, not a secret)
@@ -30,11 +31,52 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def parse_scope(text: str) -> tuple[bool, list[str]]:
+    """``--scope`` as people write it: "all", "read", role names, or "read" with role names
+    ("read,member"); returns (read only, roles)."""
+    words = [word.strip().lower() for word in (text or "").replace(" ", ",").split(",")]
+    words = [word for word in words if word]
+    if not words or words == ["all"]:
+        return False, []
+    read_only = "read" in words or "read-only" in words
+    roles = [word for word in words if word not in {"read", "read-only"}]
+    unknown = [word for word in roles if word not in Role.values]
+    if unknown:
+        raise ServiceError(
+            f"{', '.join(unknown)}: not a scope. A scope is 'all', 'read', or role names "
+            f"({', '.join(Role.values)}), comma-separated.",
+            code="scope",
+        )
+    return read_only, sorted(set(roles))
+
+
 def do_create_token(
-    person: Person, organization: Organization, name: str, days: int | None = None
+    person: Person,
+    organization: Organization,
+    name: str,
+    days: int | None = None,
+    *,
+    read_only: bool = False,
+    roles: list[str] | None = None,
 ) -> tuple[ApiToken, str]:
-    """Make a token acting as ``person`` in ``organization``; returns it and its only copy."""
+    """Make a token acting as ``person`` in ``organization``; returns it and its only copy.
+
+    ``read_only`` and ``roles`` narrow it: a token limited to roles its person does not hold
+    is refused (it could never act), and at each request it holds only those of its roles the
+    person still holds.
+    """
     policy.require(person, organization, Permission.VIEW_ORGANIZATION)
+    wanted = sorted(set(roles or []))
+    unknown = [role for role in wanted if role not in Role.values]
+    if unknown:
+        raise ServiceError(f"{', '.join(unknown)}: not a role.", code="scope")
+    held = policy.roles_of(person, organization)
+    missing = [role for role in wanted if Role(role) not in held]
+    if missing:
+        raise NotAllowed(
+            f"A token can only be limited to roles you hold in {organization.name}; "
+            f"you do not hold {', '.join(missing)}."
+        )
     name = " ".join((name or "").split())
     if not name:
         raise ServiceError("Give the token a name that says what it is for.", code="name")
@@ -52,8 +94,10 @@ def do_create_token(
             prefix=secret[:VISIBLE],
             token_hash=hash_secret(secret),
             expires_at=expires_at,
+            read_only=read_only,
+            roles=wanted,
         )
-        audit.record(organization, person, "api_token.created", token, days=days)
+        audit.record(organization, person, "api_token.created", token, days=days, scope=token.scope)
     return token, secret
 
 
@@ -78,7 +122,13 @@ def do_revoke_token(actor: Person | None, token: ApiToken) -> ApiToken:
 
 
 def authenticate(secret: str) -> tuple[Person, Organization] | None:
-    """The person and organisation a secret acts for, or None when it must be refused.
+    """The person and organisation a secret acts for, or None when it must be refused."""
+    token = authenticate_token(secret)
+    return None if token is None else (token.person, token.organization)
+
+
+def authenticate_token(secret: str) -> ApiToken | None:
+    """The usable token behind a secret, its person limited to its roles, or None.
 
     The lookup is by the secret's hash, so comparing it costs the same whatever the guess: no
     character-by-character comparison of secrets ever happens. Refused: unknown, revoked or
@@ -94,11 +144,14 @@ def authenticate(secret: str) -> tuple[Person, Organization] | None:
     if token is None or not token.is_usable:
         return None
     person, organization = token.person, token.organization
-    # The person was just loaded, so these are the roles of this moment: a token has none.
+    # The person was just loaded, so these are the roles of this moment; a token limited to
+    # some roles acts with those of them the person still holds.
+    if token.roles:
+        policy.limit_roles(person, organization, frozenset(Role(r) for r in token.roles))
     if not person.is_active or not policy.is_member(person, organization):
         return None
     now = timezone.now()
     ApiToken.objects.filter(pk=token.pk).filter(
         Q(last_used_at=None) | Q(last_used_at__lt=now - USE_RECORDED_EVERY)
     ).update(last_used_at=now)
-    return person, organization
+    return token

@@ -89,7 +89,14 @@ def roles_of(person: Person | None, organization: Organization | None) -> frozen
             person=person, organization=organization, is_active=True
         ).values_list("role_grants__role", flat=True)
         cache[organization.pk] = frozenset(Role(name) for name in names if name)
-    return cache[organization.pk]
+    limit = person.__dict__.get("_cluetrain_role_limit", {}).get(organization.pk)
+    return cache[organization.pk] if limit is None else cache[organization.pk] & limit
+
+
+def limit_roles(person: Person, organization: Organization, roles: frozenset[Role]) -> None:
+    """Let this person object act with at most ``roles`` in the organisation (an API token's
+    scope). It outlives ``forget_roles``: the limit belongs to the request, not to the cache."""
+    person.__dict__.setdefault("_cluetrain_role_limit", {})[organization.pk] = roles
 
 
 def forget_roles(person: Person) -> None:

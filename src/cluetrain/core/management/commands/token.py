@@ -8,7 +8,7 @@ from django.core.management.base import CommandParser
 
 from cluetrain.api.commands import PlainErrorsCommand, bad_input, refused
 from cluetrain.api.models import ApiToken
-from cluetrain.api.services import do_create_token, do_revoke_token
+from cluetrain.api.services import do_create_token, do_revoke_token, parse_scope
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations.models import Organization, Person
 
@@ -27,6 +27,13 @@ class Command(PlainErrorsCommand):
         create.add_argument("--org", required=True, help="the organisation's slug")
         create.add_argument("--name", required=True, help="what it is for, e.g. 'release bot'")
         create.add_argument("--days", type=int, help="expire after this many days (default never)")
+        create.add_argument(
+            "--scope",
+            default="all",
+            help="what it may do: 'all' (the person's roles, the default), 'read' (reading "
+            "only), role names such as 'member,mentor' (only those of the person's roles), or "
+            "both, e.g. 'read,member'",
+        )
         listing = actions.add_parser("list", help="list tokens (never their secrets)")
         listing.add_argument("--email", help="only this person's tokens")
         listing.add_argument("--org", help="only this organisation's tokens")
@@ -49,11 +56,15 @@ class Command(PlainErrorsCommand):
     def _create(self, options: dict[str, Any]) -> None:
         person = _person(options["email"])
         organization = _organization(options["org"])
-        token, secret = do_create_token(person, organization, options["name"], options["days"])
+        read_only, roles = parse_scope(options["scope"])
+        token, secret = do_create_token(
+            person, organization, options["name"], options["days"], read_only=read_only, roles=roles
+        )
         expires = f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
         self.stdout.write(
             f"Token {token.pk} ({token.name}) acts as {person.full_name} <{person.email}> in "
-            f"{organization.name}; {expires or 'it does not expire'}.\n"
+            f"{organization.name} with scope {token.scope}; "
+            f"{expires or 'it does not expire'}.\n"
             "Its secret is shown only now; give it to that person alone:"
         )
         self.stdout.write(secret)
@@ -71,6 +82,7 @@ class Command(PlainErrorsCommand):
                 token.person.email,
                 token.organization.slug,
                 token.state,
+                token.scope,
                 f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
                 token.name,
             )
@@ -79,7 +91,7 @@ class Command(PlainErrorsCommand):
         if not rows:
             self.stdout.write("No tokens.")
             return
-        header = ("ID", "PREFIX", "PERSON", "ORG", "STATE", "LAST USED (UTC)", "NAME")
+        header = ("ID", "PREFIX", "PERSON", "ORG", "STATE", "SCOPE", "LAST USED (UTC)", "NAME")
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
             self.stdout.write(
