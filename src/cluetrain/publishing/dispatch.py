@@ -45,6 +45,7 @@ from cluetrain.networks.base import (
 )
 from cluetrain.organizations import policy
 from cluetrain.publishing import connectors, ratelimit, recording
+from cluetrain.publishing.media import public_url
 from cluetrain.publishing.models import Delivery, Post, PostStatus
 from cluetrain.voices.models import Voice, VoiceStatus
 
@@ -114,7 +115,7 @@ def outgoing_for(delivery: Delivery) -> Outgoing:
                 filename=item.file.name.rsplit("/", 1)[-1],
                 width=item.width,
                 height=item.height,
-                url=settings.BASE_URL + item.file.url if item.file.url.startswith("/") else "",
+                url=public_url(item.file.url),
             )
             for item in post.media.all()
         )

@@ -108,3 +108,17 @@ def _fit(image: Image.Image, keep_png: bool) -> tuple[bytes, bool, Image.Image] 
                 return out.getvalue(), False, rgb
         image = image.resize((max(1, image.width * 3 // 4), max(1, image.height * 3 // 4)))
     return None
+
+
+def public_url(stored_url: str) -> str:
+    """The address a network or a feed reader fetches an attached image from.
+
+    Local storage gives a path under the media URL, which needs the public base address in
+    front; S3-compatible storage gives an absolute address (the bucket's public URL or a
+    signed link), used as it is.
+    """
+    from django.conf import settings
+
+    if stored_url.startswith(("http://", "https://")):
+        return stored_url
+    return settings.BASE_URL + stored_url

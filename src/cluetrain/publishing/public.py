@@ -11,12 +11,12 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils._os import safe_join
 from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
 from cluetrain.networks.feed import render
 from cluetrain.organizations.models import Department, Organization
+from cluetrain.publishing.media import public_url
 from cluetrain.publishing.models import Delivery, PostMedia, PostStatus
 from cluetrain.voices.models import Network, Voice, VoiceKind
 
@@ -34,8 +34,9 @@ def media(request: HttpRequest, name: str) -> FileResponse:
     if item is None:
         raise Http404
     try:
-        path = safe_join(str(settings.MEDIA_ROOT), item.file.name)
-        handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+        # Through the storage, so local folders and S3-compatible buckets alike; the name is
+        # the one stored, never the one in the request.
+        handle = item.file.storage.open(item.file.name, "rb")
     except (OSError, ValueError) as exc:
         raise Http404 from exc
     response = FileResponse(handle, content_type=item.content_type)
@@ -61,7 +62,7 @@ def _entry(delivery: Delivery, key: str) -> render.FeedEntry:
     post = delivery.post
     media = tuple(
         render.FeedMedia(
-            url=settings.BASE_URL + item.file.url,
+            url=public_url(item.file.url),
             content_type=item.content_type,
             alt_text=item.alt_text,
             length=item.size,
