@@ -5,11 +5,10 @@ themselves: every post of a month judged against its author's agency periods. Th
 read of every post the period touches, the one part of a dashboard that grew with the
 history. A month of it is kept in the cache under what it depends on:
 
-* a month that is over: the organisation's agency periods (a change to any of them is a new
-  key); posts are published now, not in past months, so nothing else moves such a month;
-* the month still running: also the roll-ups' cursors on publications and messages, so a
-  post or an inbox reply that went out appears as soon as the roll-ups counted it (the rest
-  of the page is no fresher than that).
+* every month: the organisation's agency periods (a change to any of them is a new key) and
+  the roll-ups' cursors on publications (a post published, or imported into a past month,
+  is counted as soon as the roll-ups counted it: the rest of the page is no fresher);
+* the month still running: also the cursor on messages, for inbox replies.
 
 Anything else (a post deleted, a voice moved to another department) shows once the entry
 expires: ``CURRENT_SECONDS`` for the running month, ``PAST_SECONDS`` for past ones.
@@ -27,9 +26,10 @@ from django.core.cache import cache
 from cluetrain.organizations.models import Department, Organization
 
 CURRENT_SECONDS = 10 * 60
-PAST_SECONDS = 24 * 60 * 60
-# The roll-up cursors that move when a post is published or a reply is sent.
-CURSORS = ("postevent", "track", "message")
+PAST_SECONDS = 60 * 60
+# The roll-up cursors that move when a post is published, and when a message comes or goes.
+PUBLICATIONS = ("postevent", "track")
+MESSAGES = ("message",)
 # Part of every key: raised when what is kept (``agencies.index.Month``) changes shape, so an
 # upgraded server never unpickles an old one.
 KEY_VERSION = 1
@@ -51,11 +51,15 @@ def _stamp(organization: Organization) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def _cursors() -> str:
+def _cursors() -> dict[str, int]:
     from cluetrain.insights.rollup_models import RollupCursor
 
-    values = dict(RollupCursor.objects.filter(name__in=CURSORS).values_list("name", "value"))
-    return "-".join(str(values.get(name, 0)) for name in CURSORS)
+    names = [*PUBLICATIONS, *MESSAGES]
+    return dict(RollupCursor.objects.filter(name__in=names).values_list("name", "value"))
+
+
+def _joined(values: dict[str, int], names: tuple[str, ...]) -> str:
+    return "-".join(str(values.get(name, 0)) for name in names)
 
 
 def _last_day(first: date) -> date:
@@ -78,7 +82,9 @@ def self_sufficiency_months(
     firsts = month_starts(start, end) or [start.replace(day=1)]
     stamp = _stamp(organization)
     running = today.replace(day=1)
-    cursors = _cursors() if any(first >= running for first in firsts) else ""
+    cursors = _cursors()
+    published = _joined(cursors, PUBLICATIONS)
+    messaged = _joined(cursors, (*PUBLICATIONS, *MESSAGES))
     keys = {
         first: ":".join(
             [
@@ -88,7 +94,7 @@ def self_sufficiency_months(
                 organization.time_zone,  # the months' edges
                 first.isoformat(),
                 stamp,
-                cursors if first >= running else "past",
+                messaged if first >= running else published,
             ]
         )
         for first in firsts
