@@ -332,3 +332,35 @@ def test_rotating_the_keys_re_encrypts_the_secrets_and_they_still_sign(
     assert endpoint.secret_ciphertext != before
     loopback.ENCRYPTION_KEYS = loopback.ENCRYPTION_KEYS[:1]  # the old key is gone
     assert services.secret_of(endpoint) == secret
+
+
+def test_a_published_practice_post_emits_one_post_published_event(
+    cast: Cast, loopback: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from cluetrain.publishing import dispatch
+    from cluetrain.publishing.services import do_publish
+
+    _endpoint(cast, "http://127.0.0.1:9/", "post.published")
+    post = do_publish(cast.member, cast.member_voice, "Hello practice space")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch.run_due() == 1
+    (delivery,) = HookDelivery.objects.select_related("hook_event")
+    data = delivery.hook_event.data["post"]
+    assert (data["id"], data["text"]) == (post.pk, "Hello practice space")
+    assert data["deliveries"][0]["voice"]["handle"] == "@milo"
+
+
+def test_assigning_a_conversation_emits_conversation_assigned(
+    cast: Cast, loopback: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from cluetrain.inbox.services import do_assign
+    from tests.support.inbox import conversation
+
+    _endpoint(cast, "http://127.0.0.1:9/", "conversation.assigned")
+    item = conversation(cast.acme, text="Where is my parcel?")
+    with django_capture_on_commit_callbacks(execute=True):
+        do_assign(cast.coordinator, item, cast.member)
+    (delivery,) = HookDelivery.objects.select_related("hook_event")
+    data = delivery.hook_event.data["conversation"]
+    assert data["id"] == item.pk
+    assert data["assignee"] == {"id": cast.member.pk, "name": cast.member.full_name}
