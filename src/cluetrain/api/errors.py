@@ -119,6 +119,14 @@ def install(api: NinjaAPI) -> None:
             request, 400, body("invalid_input", f"The request is not valid. {listed}.", fields)
         )
 
+    @api.exception_handler(OverflowError)
+    def number_too_large(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+        # SQLite cannot compare with a whole number past 64 bits; an id that large names
+        # nothing, so it is bad input like any other (endpoints bound their ids, this catches
+        # any that does not).
+        message = "A number in the request is larger than any id or count this server keeps."
+        return respond(request, 400, body("invalid_input", message))
+
     @api.exception_handler(RequestDataTooBig)
     def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         message = "The request is larger than this server accepts; send smaller images."
