@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -364,3 +364,20 @@ def test_assigning_a_conversation_emits_conversation_assigned(
     data = delivery.hook_event.data["conversation"]
     assert data["id"] == item.pk
     assert data["assignee"] == {"id": cast.member.pk, "name": cast.member.full_name}
+
+
+def test_a_breached_deadline_emits_sla_breached_once(
+    cast: Cast, loopback: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from cluetrain.inbox import sla
+    from tests.support.inbox import conversation
+
+    _endpoint(cast, "http://127.0.0.1:9/", "sla.breached")
+    due = timezone.now() - timedelta(minutes=5)
+    item = conversation(cast.acme, text="Still waiting", due_at=due)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sla._alert(item, timezone.now(), breach=True) == 1
+        assert sla._alert(item, timezone.now(), breach=True) == 0  # the second run finds it done
+    (delivery,) = HookDelivery.objects.select_related("hook_event")
+    assert delivery.hook_event.data["conversation"]["id"] == item.pk
+    assert delivery.hook_event.data["due_at"] == due.astimezone(UTC).isoformat()
