@@ -40,3 +40,24 @@ def test_invite_names_an_unknown_organisation(cast: Cast) -> None:
         call_command(
             "invite", "nope", "x@example.com", "--role", "member", "--as", cast.director.email
         )
+
+
+def test_every_command_of_cluetrain_apps_is_listed_as_a_product_verb() -> None:
+    from django.core.management import get_commands
+
+    from cluetrain.cli import PRODUCT_VERBS
+
+    own = {name for name, app in get_commands().items() if app.startswith("cluetrain")}
+    assert own, "no product commands found"
+    assert own - set(PRODUCT_VERBS) == set()
+    assert set(PRODUCT_VERBS) - own == set(), "a listed verb has no command"
+
+
+def test_help_lists_the_product_verbs_before_djangos_own() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cluetrain", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    product_part = result.stdout.split("Django's own commands")[0]
+    for verb in ["academy", "practice", "facts", "agencies", "campaigns", "insights", "cohort"]:
+        assert f"\n  {verb} " in product_part, verb
