@@ -41,8 +41,8 @@ def test_a_token_limited_to_a_role_acts_with_that_role_only(cast: Cast) -> None:
 
 
 def test_a_token_without_the_editing_role_cannot_read_the_rules(cast: Cast) -> None:
-    # The coordinator edits guidelines; a token limited to... the coordinator's only role
-    # keeps that right, while the mentor's member-only token has no editing role at all.
+    # The coordinator's token may read the rules (editors only); the mentor's token limited to
+    # the member role may not, whatever else the mentor holds.
     assert (
         call("get", "/api/guidelines/rules", token(cast.coordinator, cast.acme)).status_code == 200
     )
