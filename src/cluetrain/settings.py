@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "cluetrain.backups",
     "cluetrain.hooks",
     "cluetrain.api",
+    "cluetrain.sso",
     "ninja",
 ]
 

@@ -18,6 +18,7 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path("", include("cluetrain.sso.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("settings/guidelines/", include("cluetrain.guidelines.urls")),
