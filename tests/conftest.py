@@ -126,6 +126,14 @@ def cast(db: None) -> Cast:
     return build_cast()
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """API rate-limit counts live in process memory without Redis: each test starts at zero."""
+    from django.core.cache import caches
+
+    caches["ratelimit"].clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def collected_static(django_db_blocker: pytest.FixtureRequest) -> None:
     """Serve static files as production does: collected, hashed, compressed."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
 from cluetrain.api.services import do_create_token
@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD, Cast
 def fresh_counts(settings: Any, db: None) -> None:
     settings.API_RATE = "3/min"
     settings.API_ANON_RATE = "2/min"
-    cache.clear()
+    caches["ratelimit"].clear()
 
 
 def get(path: str, secret: str | None = None, address: str = "203.0.113.5") -> Any:

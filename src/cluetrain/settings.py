@@ -218,7 +218,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "cluetrain",
-        }
+        },
+        # The API's rate-limit counters: every web process counts against the same limit.
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cluetrain-rate",
+        },
     }
 else:
     # The database cache is shared by the web server and the worker, which a
@@ -227,7 +233,14 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "cluetrain_cache",
-        }
+        },
+        # Rate-limit counters change on every API request: in the database that would be
+        # several writes per call. Without Redis they are counted in each web process's memory
+        # (one process in the embedded default), which is what one machine needs.
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "cluetrain-rate",
+        },
     }
 
 # --- Background work ----------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Rate limits on the API: per token holder, and per address for requests without one.
 
-The counts live in Django's cache, which is Redis when several web processes run (REDIS_URL),
-so every process counts against the same limit. Rates come from CLUETRAIN_API_RATE and
-CLUETRAIN_API_ANON_RATE ("120/min"); a refused request gets 429 in the API's error shape with
-Retry-After.
+The counts live in the "ratelimit" cache: Redis when several web processes run (REDIS_URL), so
+every process counts against the same limit; without Redis, each process's memory. Rates come
+from CLUETRAIN_API_RATE and CLUETRAIN_API_ANON_RATE ("120/min"); a refused request gets 429 in
+the API's error shape with Retry-After.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import Throttled
@@ -26,6 +27,10 @@ class _RateFromSettings:
     rate: str | None
     num_requests: int | None
     duration: int | None
+
+    def __init__(self, rate: str | None = None) -> None:
+        super().__init__(rate)  # type: ignore[call-arg]
+        self.cache = caches["ratelimit"]
 
     def allow_request(self, request: HttpRequest) -> bool:
         self.rate = getattr(settings, self.setting)
