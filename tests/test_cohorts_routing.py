@@ -100,3 +100,22 @@ def test_the_rotation_job_can_run_twice(cast: Cast) -> None:
     running_cohort(cast)
     assert run_rotations.call() == {"cohorts": 0, "picked_up": 0, "placed": 0}
     assert run_rotations.call() == {"cohorts": 0, "picked_up": 0, "placed": 0}
+
+
+def test_the_availability_page_shows_a_member_on_shift_as_available_like_routing_does(
+    cast: Cast,
+) -> None:
+    from cluetrain.inbox.availability import directory
+
+    cohort = running_cohort(cast)
+    shift(cast, cohort, cast.trainee, EVENING, hours=4)
+    trainee = membership(cast.acme, cast.trainee).pk
+
+    def status_at(at: dt.datetime) -> tuple[str, bool]:
+        page = {e.membership.pk: e.status for e in directory(cast.acme.pk, now=at)}
+        pool = routing.Pool.load(cast.acme.pk, at)
+        routed = {c.membership_id: c.available for c in pool.candidates}
+        return page[trainee], routed[trainee]
+
+    assert status_at(EVENING + HOUR) == ("available", True)
+    assert status_at(EVENING - HOUR) == ("off hours", False)  # before the shift

@@ -107,7 +107,8 @@ class Entry:
 
 
 def directory(organization_id: int, now: dt.datetime | None = None) -> list[Entry]:
-    """Everyone who works the inbox with their state right now (four queries)."""
+    """Everyone who works the inbox with their state right now (five queries)."""
+    from cluetrain.cohorts.shifts import on_shift
     from cluetrain.inbox.routing import availability_for, inbox_memberships, open_counts
 
     now = now or timezone.now()
@@ -116,10 +117,12 @@ def directory(organization_id: int, now: dt.datetime | None = None) -> list[Entr
     for e in Expertise.objects.filter(membership__in=memberships).order_by("-weight", "topic"):
         expertise.setdefault(e.membership_id, []).append(e)
     load = open_counts(organization_id, [m.person_id for m in memberships])
+    # The same rule as routing: on an engagement-centre shift is working, whatever the hours.
+    shifts = on_shift(organization_id, now, [m.pk for m in memberships])
     entries = []
     for m in memberships:
         availability = availability_for(m)
-        why_not = availability_of(availability, m.person.time_zone, now)
+        why_not = availability_of(availability, m.person.time_zone, now, on_shift=m.pk in shifts)
         open_count = load.get(m.person_id, 0)
         if not why_not and open_count >= availability.capacity:
             why_not = "full"

@@ -117,8 +117,14 @@ def _zone(name: str):  # type: ignore[no-untyped-def]
         return parse_time_zone("UTC")
 
 
-def availability_of(availability: Availability, zone_name: str, now: dt.datetime) -> str:
-    """Why someone cannot take a conversation now ("" when they can, capacity aside)."""
+def availability_of(
+    availability: Availability, zone_name: str, now: dt.datetime, *, on_shift: bool = False
+) -> str:
+    """Why someone cannot take a conversation now ("" when they can, capacity aside).
+
+    The one rule for routing and for every page that shows who is available: an
+    engagement-centre shift counts as working hours (``on_shift``, from ``cohorts.shifts``).
+    """
     if not availability.takes_conversations:
         return "does not take conversations"
     if availability.out_of_office_until and availability.out_of_office_until > now:
@@ -126,7 +132,7 @@ def availability_of(availability: Availability, zone_name: str, now: dt.datetime
     online = availability.last_seen_at is not None and availability.last_seen_at >= now - (
         dt.timedelta(minutes=ONLINE_MINUTES)
     )
-    if not online and not _working(availability, zone_name, now):
+    if not online and not on_shift and not _working(availability, zone_name, now):
         return "off hours"
     return ""
 
@@ -208,9 +214,9 @@ class Pool:
         for m in rows:
             availability = availability_for(m)
             open_count = load.get(m.person_id, 0)
-            why_not = availability_of(availability, m.person.time_zone, now)
-            if why_not == "off hours" and m.pk in shifts:
-                why_not = ""
+            why_not = availability_of(
+                availability, m.person.time_zone, now, on_shift=m.pk in shifts
+            )
             candidates.append(
                 Candidate(
                     membership_id=m.pk,
