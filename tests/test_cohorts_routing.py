@@ -119,3 +119,33 @@ def test_the_availability_page_shows_a_member_on_shift_as_available_like_routing
 
     assert status_at(EVENING + HOUR) == ("available", True)
     assert status_at(EVENING - HOUR) == ("off hours", False)  # before the shift
+
+
+def test_the_people_api_shows_a_member_on_shift_as_available_like_routing_does(
+    cast: Cast,
+) -> None:
+    from django.test import Client
+    from django.utils import timezone
+
+    from cluetrain.api.services import do_create_token
+    from cluetrain.inbox.models import Availability
+
+    now = timezone.now()
+    # Working hours only on a day two days away: outside the shift, the trainee is off hours.
+    elsewhere = str((now.isoweekday() + 1) % 7 + 1)
+    Availability.objects.update_or_create(
+        membership=membership(cast.acme, cast.trainee), defaults={"working_days": elsewhere}
+    )
+    secret = do_create_token(cast.director, cast.acme, "shift")[1]
+
+    def status() -> str:
+        answer = Client().get(
+            f"/api/people/{cast.trainee.pk}", headers={"Authorization": f"Bearer {secret}"}
+        )
+        assert answer.status_code == 200, answer.content
+        return str(answer.json()["availability"]["status"])
+
+    assert status() == "off hours"
+    cohort = running_cohort(cast)
+    shift(cast, cohort, cast.trainee, now - HOUR, hours=4)
+    assert status() == "available"

@@ -29,6 +29,7 @@ from cluetrain.api.schemas_work import (
     TopicIn,
     department_ref,
 )
+from cluetrain.cohorts.shifts import on_shift_exists
 from cluetrain.inbox import availability as availability_services
 from cluetrain.inbox.models import Expertise
 from cluetrain.inbox.routing import availability_for, availability_of
@@ -55,6 +56,7 @@ def _members(who: Caller) -> QuerySet[Membership]:
             Prefetch("departments", queryset=Department.objects.order_by("name")),
             Prefetch("expertise", queryset=Expertise.objects.order_by("-weight", "topic")),
         )
+        .annotate(on_shift_now=on_shift_exists(timezone.now()))
         .order_by("person__full_name", "pk")
     )
 
@@ -79,7 +81,13 @@ def person_out(membership: Membership) -> PersonOut:
             day_starts=availability.day_starts,
             day_ends=availability.day_ends,
             out_of_office_until=availability.out_of_office_until,
-            status=availability_of(availability, person.time_zone, timezone.now()) or "available",
+            status=availability_of(
+                availability,
+                person.time_zone,
+                timezone.now(),
+                on_shift=getattr(membership, "on_shift_now", False),
+            )
+            or "available",
         ),
         expertise=[
             ExpertiseOut(topic=e.topic, declared=e.declared, weight=round(e.weight, 2))

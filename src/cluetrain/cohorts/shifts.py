@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -42,6 +42,19 @@ def on_shift(
     if memberships is not None:
         rows = rows.filter(membership_id__in=list(memberships))
     return dict(rows.values_list("membership_id", "member__cohort__centre_id"))
+
+
+def on_shift_exists(now: dt.datetime) -> Exists:
+    """The same rule as ``on_shift``, as a subquery for a queryset of memberships (annotate
+    a list with it instead of asking once per person)."""
+    return Exists(
+        Shift.objects.filter(
+            membership=OuterRef("pk"),
+            member__status=MemberStatus.IMMERSED,
+            starts_at__lte=now,
+            ends_at__gt=now,
+        )
+    )
 
 
 def _check_span(member: CohortMember, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
