@@ -11,7 +11,7 @@ from cluetrain.academy.learners import do_complete_lesson
 from cluetrain.academy.models import Course
 from tests.conftest import Cast
 from tests.support.academy import first_lesson, make_course
-from tests.support.api_calls import assert_error, call, queries_of, token
+from tests.support.api_work import assert_error, call, queries_of, token
 
 
 def _course(cast: Cast, title: str = "Speak for yourself", lessons: int = 2) -> Course:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cluetrain.crisis.models import Incident, IncidentStatus
 from cluetrain.crisis.services import Declaration, do_declare_incident
 from tests.conftest import Cast
-from tests.support.api_calls import assert_error, call, queries_of, token
+from tests.support.api_work import assert_error, call, queries_of, token
 
 
 def _declare(cast: Cast, title: str = "Outage", **kwargs: object) -> Incident:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Cast
-from tests.support.api_calls import assert_error, call, queries_of, token
+from tests.support.api_work import assert_error, call, queries_of, token
 from tests.support.insights_history import MONDAY, known_history, post, refresh_rollups
 
 WEEK = {"start": "2026-03-02", "end": "2026-03-08"}

@@ -10,7 +10,7 @@ import pytest
 from cluetrain.hooks import services
 from cluetrain.hooks.models import DeliveryStatus, Endpoint, HookDelivery
 from tests.conftest import Cast
-from tests.support.api_calls import assert_error, call, queries_of, token
+from tests.support.api_work import assert_error, call, queries_of, token
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Calling the REST API in the people, reviews, inbox and triage tests."""
+"""Calling the REST API in tests: a token per person, one request, the error shape, query counts."""
 
 from __future__ import annotations
 
@@ -49,3 +49,10 @@ def same_queries_for_few_and_many(
         assert response.status_code == 200, response.content
         counts.append(len(captured))
     return counts[0], counts[1]
+
+
+def queries_of(method: str, path: str, secret: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = call(method, path, secret)
+    assert response.status_code == 200, response.content
+    return len(captured)

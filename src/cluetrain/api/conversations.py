@@ -15,7 +15,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from cluetrain.api.auth import Caller, caller
-from cluetrain.api.errors import ErrorOut
+from cluetrain.api.errors import ERRORS, ErrorOut
 from cluetrain.api.ids import id_in_path
 from cluetrain.api.schemas_work import (
     AssignIn,
@@ -43,8 +43,6 @@ from cluetrain.organizations.models import Department
 from cluetrain.voices.models import Voice
 
 router = Router(tags=["conversations"])
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 _ref = person_ref

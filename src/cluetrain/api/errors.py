@@ -54,6 +54,10 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
+# The error answers most operations document: bad input, no caller, not allowed, not found.
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
 def body(code: str, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
     detail: dict[str, Any] = {"code": code, "message": message}
     if fields:

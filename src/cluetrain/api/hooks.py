@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from cluetrain.api.auth import Caller, caller
-from cluetrain.api.errors import ErrorOut
+from cluetrain.api.errors import ERRORS
 from cluetrain.api.posts import Page
 from cluetrain.api.schemas_b import (
     DeliveryOut,
@@ -24,7 +24,6 @@ from cluetrain.hooks import services
 from cluetrain.hooks.models import Endpoint, HookDelivery
 
 router = Router(tags=["webhooks"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 def _load(who: Caller, endpoint_id: int) -> Endpoint:

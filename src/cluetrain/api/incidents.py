@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from cluetrain.api.auth import Caller, caller
-from cluetrain.api.errors import ErrorOut
+from cluetrain.api.errors import ERRORS, ErrorOut
 from cluetrain.api.posts import Page
 from cluetrain.api.schemas_b import (
     CloseIn,
@@ -32,7 +32,6 @@ from cluetrain.organizations.policy import Permission
 from cluetrain.voices.models import Voice
 
 router = Router(tags=["incidents"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 def _visible(who: Caller) -> QuerySet[Incident]:

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from cluetrain.api.auth import Caller, caller
-from cluetrain.api.errors import ErrorOut
+from cluetrain.api.errors import ERRORS
 from cluetrain.api.schemas_b import InsightsOut, InsightsQuery, TableOut
 from cluetrain.core.errors import ServiceError
 from cluetrain.insights import export, views_access
@@ -25,7 +25,6 @@ from cluetrain.organizations.policy import Permission
 from cluetrain.organizations.requests import MemberRequest
 
 router = Router(tags=["insights"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 DEFAULT_DAYS = 30
 
 

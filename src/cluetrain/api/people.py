@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from cluetrain.api.auth import Caller, caller
-from cluetrain.api.errors import ErrorOut
+from cluetrain.api.errors import ERRORS, ErrorOut
 from cluetrain.api.ids import id_in_path
 from cluetrain.api.lazy import Mapped
 from cluetrain.api.posts import Page
@@ -40,7 +40,6 @@ from cluetrain.organizations.roles import Role
 
 router = Router(tags=["people"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 _INBOX_ROLES = {str(role) for role in policy.RULES[Permission.WORK_INBOX]}
 
 

@@ -16,7 +16,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Status
 
 from cluetrain.api.auth import Caller, caller
-from cluetrain.api.errors import ErrorOut
+from cluetrain.api.errors import ERRORS, ErrorOut
 from cluetrain.api.ids import MAX_ID, id_in_path
 from cluetrain.api.inputs import find_voices, schedule_from
 from cluetrain.api.schemas import (
@@ -33,8 +33,6 @@ from cluetrain.publishing.drafts import Draft, Upload
 from cluetrain.publishing.models import Delivery, Post, PostEvent
 
 router = Router(tags=["posts"])
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 class Page(LimitOffsetPagination):

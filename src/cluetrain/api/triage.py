@@ -12,7 +12,7 @@ from ninja.responses import Status
 
 from cluetrain.api.auth import caller
 from cluetrain.api.conversations import load_conversation
-from cluetrain.api.errors import ErrorOut
+from cluetrain.api.errors import ERRORS, ErrorOut
 from cluetrain.api.ids import id_in_path
 from cluetrain.api.lazy import Mapped
 from cluetrain.api.posts import Page
@@ -33,8 +33,6 @@ from cluetrain.triage import services
 from cluetrain.triage.models import Correction
 
 router = Router(tags=["triage"])
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 def correction_out(correction: Correction) -> CorrectionOut:
