@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,16 +29,18 @@ MAX_SHIFT = dt.timedelta(hours=10)
 MAX_ROTA_WEEKS = 8
 
 
+def _running(now: dt.datetime) -> QuerySet[Shift]:
+    """Shifts of members still immersed in the centre, going on at ``now``: the one rule."""
+    return Shift.objects.filter(
+        member__status=MemberStatus.IMMERSED, starts_at__lte=now, ends_at__gt=now
+    )
+
+
 def on_shift(
     organization_id: int, now: dt.datetime, memberships: Collection[int] | None = None
 ) -> dict[int, int]:
     """Membership id -> the centre department of everyone on shift now (one query)."""
-    rows = Shift.objects.filter(
-        member__cohort__organization_id=organization_id,
-        member__status=MemberStatus.IMMERSED,
-        starts_at__lte=now,
-        ends_at__gt=now,
-    )
+    rows = _running(now).filter(member__cohort__organization_id=organization_id)
     if memberships is not None:
         rows = rows.filter(membership_id__in=list(memberships))
     return dict(rows.values_list("membership_id", "member__cohort__centre_id"))
@@ -47,14 +49,7 @@ def on_shift(
 def on_shift_exists(now: dt.datetime) -> Exists:
     """The same rule as ``on_shift``, as a subquery for a queryset of memberships (annotate
     a list with it instead of asking once per person)."""
-    return Exists(
-        Shift.objects.filter(
-            membership=OuterRef("pk"),
-            member__status=MemberStatus.IMMERSED,
-            starts_at__lte=now,
-            ends_at__gt=now,
-        )
-    )
+    return Exists(_running(now).filter(membership=OuterRef("pk")))
 
 
 def _check_span(member: CohortMember, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
