@@ -37,6 +37,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncMonth
 
 from cluetrain.agencies.models import AgencyPeriod
+from cluetrain.core.dates import months_between, next_month
 from cluetrain.core.spreadsheet import safe_cell as _cell
 from cluetrain.listening.models import Direction, Message
 from cluetrain.organizations.models import Department, Membership, Organization
@@ -111,7 +112,7 @@ class IndexResult:
         if self.slope is None or len(shares) < 2:
             return "Not enough months with posts to show a trend yet."
         with_share = [m for m in self.months if m.tally.share is not None]
-        span = _months_between(with_share[0].start, with_share[-1].start)
+        span = months_between(with_share[0].start, with_share[-1].start)
         points = round(self.slope * span, 1)
         if abs(points) < 0.5:
             return f"Flat over {span + 1} months."
@@ -144,16 +145,8 @@ def month_starts(start: date, end: date) -> list[date]:
     current = first
     while current <= last and len(months) < MAX_MONTHS:
         months.append(current)
-        current = _next_month(current)
+        current = next_month(current)
     return months
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-
-
-def _months_between(a: date, b: date) -> int:
-    return (b.year - a.year) * 12 + b.month - a.month
 
 
 def _counted_posts(organization: Organization) -> Any:
@@ -204,7 +197,7 @@ def self_sufficiency(
     if not starts:
         starts = [start.replace(day=1)]
     since = datetime.combine(starts[0], time.min, tzinfo=tz)
-    until = datetime.combine(_next_month(starts[-1]), time.min, tzinfo=tz)
+    until = datetime.combine(next_month(starts[-1]), time.min, tzinfo=tz)
     posts = _counted_posts(organization).filter(published_at__gte=since, published_at__lt=until)
     if department is not None:
         posts = posts.filter(department_id=department.pk)

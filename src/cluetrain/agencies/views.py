@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cluetrain.agencies import access, activity, services
@@ -25,6 +24,8 @@ from cluetrain.agencies.forms import (
     RangeForm,
 )
 from cluetrain.agencies.models import Agency, AgencyMember, Milestone, Shadowing
+from cluetrain.core.dates import local_today
+from cluetrain.core import audit
 from cluetrain.core.errors import ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required
@@ -35,7 +36,7 @@ from cluetrain.publishing.models import Post
 
 
 def _today(request: MemberRequest) -> date:
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(request.organization.time_zone)).date()
+    return local_today(request.organization.time_zone)
 
 
 def _plan(agency: Agency, today: date) -> dict[str, Any]:
@@ -396,6 +397,14 @@ def self_sufficiency_csv(request: MemberRequest) -> HttpResponse:
     start, end, department, _ = _range(request)
     result = sufficiency.self_sufficiency(request.organization, start, end, department=department)
     response = HttpResponse(sufficiency.as_csv(result), content_type="text/csv; charset=utf-8")
+    audit.record_export(
+        request.organization,
+        request.user,
+        "agencies.self_sufficiency",
+        start=start.isoformat(),
+        end=end.isoformat(),
+        department_id=department.pk if department else None,
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="self-sufficiency-{start:%Y-%m}-{end:%Y-%m}.csv"'
     )

@@ -3,11 +3,8 @@ demo. Running it again adds nothing."""
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import timedelta
 from decimal import Decimal
-
-from django.utils import timezone
 
 from cluetrain.campaigns.models import (
     Campaign,
@@ -17,6 +14,7 @@ from cluetrain.campaigns.models import (
     Objective,
     PeriodKind,
 )
+from cluetrain.core.dates import local_today
 from cluetrain.organizations.models import Organization, Person
 from cluetrain.organizations.roles import Role
 from cluetrain.publishing.models import Post
@@ -63,7 +61,7 @@ def load(organization: Organization, people: dict[str, Person]) -> None:
             "owner": people.get("dana"),
         },
     )
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(organization.time_zone)).date()
+    today = local_today(organization.time_zone)
     campaign, created = Campaign.objects.get_or_create(
         organization=organization,
         name=CAMPAIGN,

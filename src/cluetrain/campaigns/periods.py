@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from cluetrain.campaigns.models import PeriodKind
+from cluetrain.core.dates import month_end, quarter_start, shift_months
 
 
 @dataclass(frozen=True)
@@ -27,25 +28,11 @@ class Span:
 
     @property
     def label(self) -> str:
-        if self.start.day == 1 and self.end == _month_end(self.start):
+        if self.start.day == 1 and self.end == month_end(self.start):
             return self.start.strftime("%Y-%m")
         if self.start.day == 1 and self.start.month % 3 == 1 and self.days > 80:
             return f"{self.start.year} Q{(self.start.month - 1) // 3 + 1}"
         return f"{self.start:%d %b} to {self.end:%d %b %Y}"
-
-
-def _month_end(day: date) -> date:
-    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return following - timedelta(days=1)
-
-
-def _quarter_start(day: date) -> date:
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-
-
-def _shift_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def current(kind: str, today: date) -> Span:
@@ -53,10 +40,10 @@ def current(kind: str, today: date) -> Span:
     if kind == PeriodKind.ROLLING_30:
         return Span(today - timedelta(days=29), today, 1.0)
     if kind == PeriodKind.MONTH:
-        start, end = today.replace(day=1), _month_end(today)
+        start, end = today.replace(day=1), month_end(today)
     elif kind == PeriodKind.QUARTER:
-        start = _quarter_start(today)
-        end = _shift_months(start, 3) - timedelta(days=1)
+        start = quarter_start(today)
+        end = shift_months(start, 3) - timedelta(days=1)
     else:
         raise ValueError(f"Unknown period {kind!r}")
     return Span(start, end, ((today - start).days + 1) / ((end - start).days + 1))
@@ -70,10 +57,10 @@ def history(kind: str, today: date, count: int) -> list[Span]:
         if kind == PeriodKind.ROLLING_30:
             span = Span(span.start - timedelta(days=30), span.start - timedelta(days=1))
         elif kind == PeriodKind.MONTH:
-            start = _shift_months(span.start, -1)
-            span = Span(start, _month_end(start))
+            start = shift_months(span.start, -1)
+            span = Span(start, month_end(start))
         else:
-            start = _shift_months(span.start, -3)
+            start = shift_months(span.start, -3)
             span = Span(start, span.start - timedelta(days=1))
         spans.append(span)
     return list(reversed(spans))

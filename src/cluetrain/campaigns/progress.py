@@ -8,14 +8,12 @@ as a complaint, engagement counted days after the post).
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.utils import timezone
-
 from cluetrain.campaigns import metrics, periods
 from cluetrain.campaigns.models import Objective
+from cluetrain.core.dates import local_today
 
 # Within this share of the target (after pro-rating a period under way): at risk, not missed.
 AT_RISK_MARGIN = 0.9
@@ -93,10 +91,6 @@ def status(
     if value <= wanted:
         return Status.ON_TRACK
     return Status.AT_RISK if value * AT_RISK_MARGIN <= wanted else Status.MISSED
-
-
-def local_today(time_zone: str, now: datetime | None = None) -> date:
-    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(time_zone)).date()
 
 
 def _value(

@@ -10,9 +10,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from cluetrain.campaigns import cost_export, costs, progress, rates
+from cluetrain.campaigns import cost_export, costs, rates
 from cluetrain.campaigns.forms import CostSettingsForm, PeriodForm, RateForm
 from cluetrain.campaigns.models import Activity, HourlyRate
+from cluetrain.core.dates import local_today
+from cluetrain.core import audit
 from cluetrain.core.errors import ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required
@@ -32,7 +34,7 @@ def _default_period(today: date) -> tuple[date, date]:
 def cost(request: MemberRequest, kind: str = "") -> HttpResponse:
     organization = request.organization
     policy.require(request.user, organization, Permission.VIEW_INSIGHTS)
-    start, end = _default_period(progress.local_today(organization.time_zone))
+    start, end = _default_period(local_today(organization.time_zone))
     department = None
     form = PeriodForm(
         request.GET if "start" in request.GET else None,
@@ -49,10 +51,18 @@ def cost(request: MemberRequest, kind: str = "") -> HttpResponse:
         summary = costs.cost_summary(organization, start, end, department=department)
     except ServiceError as exc:
         messages.error(request, str(exc))
-        start, end = _default_period(progress.local_today(organization.time_zone))
+        start, end = _default_period(local_today(organization.time_zone))
         summary = costs.cost_summary(organization, start, end)
         department = None
     if kind == "csv":
+        audit.record_export(
+            organization,
+            request.user,
+            "campaigns.cost",
+            start=start.isoformat(),
+            end=end.isoformat(),
+            department_id=department.pk if department else None,
+        )
         response = HttpResponse(
             cost_export.as_csv(summary, department.name if department else ""),
             content_type="text/csv; charset=utf-8",
