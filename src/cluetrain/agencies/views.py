@@ -24,8 +24,8 @@ from cluetrain.agencies.forms import (
     RangeForm,
 )
 from cluetrain.agencies.models import Agency, AgencyMember, Milestone, Shadowing
-from cluetrain.core.dates import local_today
 from cluetrain.core import audit
+from cluetrain.core.dates import local_today
 from cluetrain.core.errors import ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required

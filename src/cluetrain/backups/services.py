@@ -42,6 +42,7 @@ from cluetrain.backups.archive import (
     UnpackedArchive,
     unpack,
 )
+from cluetrain.core import audit
 from cluetrain.core.crypto import fernet
 
 KEY_CHECK = b"cluetrain backup: the credentials in this archive need this key"
@@ -138,7 +139,7 @@ def do_backup(path: Path, *, using: str = "default") -> BackupResult:
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-    return BackupResult(
+    result = BackupResult(
         path=path,
         size=path.stat().st_size,
         tables=len(snapshot.tables),
@@ -146,6 +147,18 @@ def do_backup(path: Path, *, using: str = "default") -> BackupResult:
         media_files=media,
         missing_media=missing,
     )
+    # After the snapshot, so only a backup that was written is recorded (the archive itself
+    # does not hold its own event). Every organisation's leads learn their data was copied.
+    audit.record_everywhere(
+        "installation.backed_up",
+        path.name,
+        using=using,
+        archive=str(path),
+        size=result.size,
+        rows=result.rows,
+        media_files=media,
+    )
+    return result
 
 
 def _manifest(snapshot: database.Snapshot, media: int, missing: list[str]) -> dict[str, Any]:
@@ -261,6 +274,19 @@ def do_restore(
             )
         media = _restore_media(unpacked)
         migrated = _migrate_if_behind(unpacked, using)
+    # Only now: the restore replaced the whole database, so an event written before it would
+    # be gone. Written into the restored database (migrated first, so its table is current).
+    audit.record_everywhere(
+        "installation.restored",
+        archive.name,
+        using=using,
+        archive=str(archive.resolve()),
+        made_at=unpacked.manifest.get("created_at", ""),
+        rows=sum(counts.values()),
+        media_files=media,
+        forced=force,
+        ignored_key_mismatch=ignore_key_mismatch,
+    )
     return RestoreResult(
         tables=len(counts),
         rows=sum(counts.values()),

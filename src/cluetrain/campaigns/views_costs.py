@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from cluetrain.campaigns import cost_export, costs, rates
 from cluetrain.campaigns.forms import CostSettingsForm, PeriodForm, RateForm
 from cluetrain.campaigns.models import Activity, HourlyRate
-from cluetrain.core.dates import local_today
 from cluetrain.core import audit
+from cluetrain.core.dates import local_today
 from cluetrain.core.errors import ServiceError
 from cluetrain.organizations import policy
 from cluetrain.organizations.decorators import member_required

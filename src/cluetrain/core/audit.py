@@ -7,7 +7,9 @@ what to whom, which other people need not see.
 from __future__ import annotations
 
 import csv
+import getpass
 import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -39,6 +41,45 @@ def record(
     return AuditEvent.objects.create(
         organization=organization, actor=actor, verb=verb, target=str(target)[:200], data=data
     )
+
+
+def os_user() -> str:
+    """Who ran a command, as the operating system knows them (the CLI has no signed-in person)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container's user may have no name at all
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else ""
+
+
+def record_everywhere(
+    verb: str, target: object = "", *, using: str = "default", **data: Any
+) -> int:
+    """One event in every organisation, for what touched them all (a backup, a restore).
+
+    Made by the command line, so there is no actor: the OS user goes in the data instead.
+    Returns how many events were written.
+    """
+    from cluetrain.organizations.models import Organization
+
+    data = {"os_user": os_user(), **data}
+    organizations = Organization.objects.using(using).order_by("pk").values_list("pk", flat=True)
+    events = AuditEvent.objects.using(using).bulk_create(
+        AuditEvent(organization_id=pk, actor=None, verb=verb, target=str(target)[:200], data=data)
+        for pk in organizations
+    )
+    return len(events)
+
+
+def record_export(
+    organization: Organization, actor: Person | None, what: str, **data: Any
+) -> AuditEvent:
+    """A data export (a CSV file, a report) of ``what``: who took which data out.
+
+    ``actor`` is None for the command line, whose OS user is recorded instead.
+    """
+    if actor is None:
+        data = {"os_user": os_user(), **data}
+    return record(organization, actor, "data.exported", what, **data)
 
 
 def _address(request: HttpRequest | None) -> str:
@@ -155,7 +196,19 @@ def export_csv(person: Person, organization: Organization, chosen: AuditFilter) 
     Checks the permission now, before the first line is asked for (the lines are streamed).
     """
     check_can_read(person, organization)
+    record_export(organization, person, "audit_log", filters=_described(chosen))
     return _csv_lines(_filtered(organization, chosen))
+
+
+def _described(chosen: AuditFilter) -> dict[str, Any]:
+    """The filter as plain values for an event's data (only what was chosen)."""
+    described = {
+        "actor_id": chosen.actor_id,
+        "verb": chosen.verb,
+        "since": chosen.since.isoformat() if chosen.since else None,
+        "until": chosen.until.isoformat() if chosen.until else None,
+    }
+    return {key: value for key, value in described.items() if value}
 
 
 def _csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:

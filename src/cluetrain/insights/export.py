@@ -21,10 +21,11 @@ from typing import Any
 
 from django.conf import settings
 
+from cluetrain.core import audit
 from cluetrain.core.errors import ServiceError
 from cluetrain.core.spreadsheet import safe_cell
 from cluetrain.insights import measures, measures_read
-from cluetrain.organizations.models import Department, Membership, Organization
+from cluetrain.organizations.models import Department, Membership, Organization, Person
 
 MEASURE_LABELS = {
     "posts": "Posts",
@@ -466,6 +467,29 @@ def as_csv(table: Table) -> str:
     for row in table.rows:
         writer.writerow([safe_cell(value) for value in row])
     return out.getvalue()
+
+
+def record_download(snapshot: Snapshot, name: str, actor: Person | None, *, via: str) -> None:
+    """Audit that table ``name`` (or "report") of ``snapshot`` left Cluetrain as a file.
+
+    Called by every CSV button and by ``cluetrain export`` (``actor`` None: the OS user is
+    kept instead), once the file is built, so a refused or failed export is not recorded.
+    """
+    scope = snapshot.scope
+    audit.record_export(
+        snapshot.organization,
+        actor,
+        f"insights.{name}",
+        table=name,
+        scope=snapshot.kind,
+        department_id=scope.department_id,
+        voice_id=scope.voice_id,
+        person_id=scope.person_id,
+        start=snapshot.period.start.isoformat(),
+        end=snapshot.period.end.isoformat(),
+        time_zone=snapshot.time_zone,
+        via=via,
+    )
 
 
 def filename(snapshot: Snapshot, name: str) -> str:

@@ -97,6 +97,7 @@ def _csv(request: MemberRequest, target: Target, table: str) -> HttpResponse:
     except ServiceError as exc:
         return HttpResponse(str(exc), status=404, content_type="text/plain; charset=utf-8")
     response = HttpResponse(export.as_csv(built), content_type="text/csv; charset=utf-8")
+    export.record_download(snapshot, table, request.user, via="web")
     response["Content-Disposition"] = f'attachment; filename="{export.filename(snapshot, table)}"'
     return response
 

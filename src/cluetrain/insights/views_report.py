@@ -35,6 +35,7 @@ def report(request: MemberRequest, year: str, month: str, kind: str = "") -> Htt
     compared = export.comparison(current, previous)
     if kind == "csv":
         response = HttpResponse(export.as_csv(compared), content_type="text/csv; charset=utf-8")
+        export.record_download(current, "report", request.user, via="web")
         response["Content-Disposition"] = (
             f'attachment; filename="{organization.slug}-report-{start:%Y-%m}.csv"'
         )

@@ -68,15 +68,21 @@ class Command(BaseCommand):
             year, _, month = options["month"].partition("-")
             if not (year.isdigit() and month.isdigit() and len(year) == 4 and len(month) == 2):
                 raise CommandError(f"{options['month'][:20]!r} is not a month: use YYYY-MM.")
-            return export.as_csv(
+            text = export.as_csv(
                 export.month_report(organization, int(year), int(month), time_zone=zone, **scope)
             )
+            start, end = export.month_span(int(year), int(month))
+            month_of = export.Snapshot(organization, start, end, time_zone=zone, **scope)
+            export.record_download(month_of, "report", None, via="cli")
+            return text
         if options["table"] not in export.table_names():
             known = ", ".join(export.table_names())
             raise CommandError(f"There is no table {options['table'][:40]!r}. Tables: {known}.")
         start, end = self._days(options, zone)
         snapshot = export.Snapshot(organization, start, end, time_zone=zone, **scope)
-        return export.as_csv(export.build(snapshot, options["table"]))
+        text = export.as_csv(export.build(snapshot, options["table"]))
+        export.record_download(snapshot, options["table"], None, via="cli")
+        return text
 
     def _days(self, options: dict[str, Any], zone: str) -> tuple[Any, Any]:
         try:
