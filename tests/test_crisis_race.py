@@ -91,7 +91,8 @@ def test_no_paused_post_is_ever_sent_while_workers_race_the_declaration(
     organization = Organization.objects.create(name="Race Rail", slug="race-rail")
     person = Person.objects.create_user("race@example.com", full_name="Rae Race")
     do_add_member(organization, person, [Role.DIRECTOR])
-    env = worker_env() | {"CLUETRAIN_PUBLISH_THREADS": "2"}
+    # The receiver is on loopback, which the workers' address guard refuses unless allowed.
+    env = worker_env() | {"CLUETRAIN_PUBLISH_THREADS": "2", "CLUETRAIN_ALLOW_PRIVATE_URLS": "true"}
     command = [sys.executable, "-m", "cluetrain", "worker", "--interval", "0.05", "-v", "0"]
     workers = [subprocess.Popen(command, env=env) for _ in range(2)]
     rng = random.Random(20261202)

@@ -33,9 +33,11 @@ from tests.conftest import Cast
 
 
 @pytest.fixture(autouse=True)
-def _fresh_policy_cache() -> None:
+def _fresh_policy_cache(settings: Any) -> None:
     dispatch._allowed.clear()
     ratelimit._credit.clear()
+    # The webhook receiver listens on loopback, which deliveries refuse unless allowed.
+    settings.ALLOW_PRIVATE_URLS = True
 
 
 def webhook_voice(cast: Cast, httpserver: HTTPServer, name: str = "Acme Intranet") -> Voice:
@@ -323,3 +325,49 @@ def test_the_in_flight_stamp_is_stored_like_any_other_time(cast: Cast) -> None:
     # Comparisons in the database agree with Python's (same stored format).
     assert Delivery.objects.filter(pk=delivery.pk, called_at__lte=timezone.now()).exists()
     assert Delivery.objects.filter(pk=delivery.pk, called_at=delivery.called_at).exists()
+
+
+def test_a_receiver_whose_name_now_resolves_to_loopback_is_refused_and_the_post_kept(
+    cast: Cast, httpserver: HTTPServer, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+    answers = {"hooks.example": "93.184.215.14"}  # public when the voice was set up
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in answers:
+            return real_getaddrinfo(answers[host], port, *args, **kwargs)
+        return real_getaddrinfo(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    settings.ALLOW_PRIVATE_URLS = False
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    voice = do_create_official_voice(
+        cast.coordinator,
+        cast.acme,
+        Network.WEBHOOK,
+        "intranet-rebound",
+        name="Acme Rebound",
+        credential={"url": f"http://hooks.example:{httpserver.port}/hook", "secret": "s3cret"},
+    )
+    do_grant_voice_access(cast.coordinator, voice, cast.mentor)
+    answers["hooks.example"] = "127.0.0.1"  # the DNS answer changed since
+
+    post = post_now(cast, voice)
+    dispatch.run_due()
+
+    delivery = post.deliveries.get()
+    assert httpserver.log == []  # nothing was sent
+    assert delivery.status == PostStatus.FAILED
+    assert "hooks.example (127.0.0.1) is a loopback address" in delivery.error
+    assert "Nothing was sent" in delivery.error
+    assert "CLUETRAIN_ALLOW_PRIVATE_URLS" in delivery.error
+    assert "/hook" not in delivery.error  # the path, a Slack webhook's secret, stays unsaid
+    # Kept: once the deployment allows its intranet receiver, a retry delivers it.
+    settings.ALLOW_PRIVATE_URLS = True
+    assert do_retry(cast.mentor, post) == 1
+    dispatch.run_due()
+    post.refresh_from_db()
+    assert post.status == PostStatus.PUBLISHED
+    assert len(httpserver.log) == 1

@@ -194,7 +194,10 @@ def test_mastodon_a_lost_answer_is_retried_under_the_same_idempotency_key(
         assert "all day" in status["content"]
 
 
-def test_webhook_an_edit_and_a_deletion_are_sent_signed(cast: Cast, httpserver: HTTPServer) -> None:
+def test_webhook_an_edit_and_a_deletion_are_sent_signed(
+    cast: Cast, httpserver: HTTPServer, settings: Any
+) -> None:
+    settings.ALLOW_PRIVATE_URLS = True  # the receiver listens on loopback
     httpserver.expect_request("/hook").respond_with_data("ok")
     voice = do_create_official_voice(
         cast.coordinator,

@@ -37,6 +37,12 @@ def outgoing(*parts: str, **fields: Any) -> Outgoing:
     return Outgoing(parts=parts or ("Hello",), key="pub-123", created_at=CREATED, **fields)
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(settings: Any) -> None:
+    # The receiver listens on loopback, which every delivery refuses unless allowed.
+    settings.ALLOW_PRIVATE_URLS = True
+
+
 @pytest.fixture
 def hook(httpserver: HTTPServer) -> WebhookConnector:
     connector = build(
@@ -401,3 +407,24 @@ def test_an_unusable_credential_is_refused(credential: dict[str, str], problem: 
     with pytest.raises(CredentialsRejected, match=problem) as caught:
         build("webhook", credential)
     assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:{port}/hook", "http://localhost:{port}/hook"])
+def test_every_delivery_refuses_a_loopback_receiver_unless_allowed(
+    httpserver: HTTPServer, settings: Any, url: str
+) -> None:
+    answer(httpserver, "ok")
+    connector = WebhookConnector(url.format(port=httpserver.port), SECRET, timeout=2)
+    settings.ALLOW_PRIVATE_URLS = False
+    with pytest.raises(ConnectorError) as refused:
+        connector.publish(outgoing("Hello"))
+    assert not isinstance(refused.value, NetworkError)  # not retried on its own
+    assert "loopback address" in str(refused.value)
+    with pytest.raises(ConnectorError):
+        connector.verify()
+    with pytest.raises(ConnectorError):
+        connector.delete(PublishedRef(id="webhook:pub-123:0", url=""))
+    assert httpserver.log == []
+    settings.ALLOW_PRIVATE_URLS = True
+    connector.publish(outgoing("Hello"))
+    assert len(httpserver.log) == 1

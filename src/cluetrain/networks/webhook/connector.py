@@ -16,6 +16,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from cluetrain import __version__
+from cluetrain.core.errors import ServiceError
+from cluetrain.core.urlguard import check_public_url
 from cluetrain.networks.base import (
     Account,
     ConnectorError,
@@ -38,6 +40,14 @@ MAX_MEDIA = 10
 _READ_LIMIT = 64 * 1024
 _SNIPPET = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+class AddressRefused(ConnectorError):
+    """The receiver's address leads into Cluetrain's own network: nothing was sent.
+
+    Not a ``NetworkError``: retrying on its own will not help until the DNS answer or the
+    setting changes, so the post fails (and may be retried by a person) instead.
+    """
 
 
 class WebhookConnector:
@@ -195,6 +205,7 @@ class WebhookConnector:
     def _send(
         self, event: str, payload: dict[str, Any], *, delivery: str, gone_ok: bool = False
     ) -> None:
+        self._check_address()
         try:
             body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         except UnicodeEncodeError as exc:  # a lone surrogate: no receiver could decode it
@@ -223,6 +234,20 @@ class WebhookConnector:
         if answer.is_success or (gone_ok and answer.status_code in (404, 410)):
             return
         raise self._refusal(answer, received)
+
+    def _check_address(self) -> None:
+        """Refuse, before anything is sent, an address that now resolves to a private host.
+
+        Checked at every delivery, not only when the voice was set up: the name's DNS answer
+        may have changed since. ``settings.ALLOW_PRIVATE_URLS`` lets loopback receivers pass.
+        """
+        try:
+            check_public_url(self._url, unknown_host_ok=True)
+        except ServiceError as exc:
+            raise AddressRefused(
+                f"Nothing was sent to the webhook receiver at {self.host}: "
+                + self._scrub(exc.message)
+            ) from exc
 
     def _refusal(self, answer: httpx.Response, received: bytes) -> ConnectorError:
         status, at = answer.status_code, f"The webhook receiver at {self.host}"
