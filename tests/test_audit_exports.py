@@ -97,6 +97,21 @@ def test_cluetrain_export_records_no_person_but_the_os_user(cast: Cast, tmp_path
     assert (report.data["start"], report.data["end"]) == ("2026-02-01", "2026-02-28")
 
 
+@pytest.mark.parametrize(
+    ("command", "what"),
+    [
+        ("agencies index --org acme --csv", "agencies.self_sufficiency"),
+        ("campaigns cost --org acme --from 2026-03-01 --to 2026-03-31 --csv", "campaigns.cost"),
+    ],
+)
+def test_the_other_commands_csv_exports_are_recorded(cast: Cast, command: str, what: str) -> None:
+    call_command(*command.split(), stdout=io.StringIO())
+    [event] = exports(cast.acme)
+    assert (event.actor, event.target) == (None, what)
+    assert event.data["os_user"] == getpass.getuser()
+    assert event.data["via"] == "cli"
+
+
 def test_the_audit_logs_own_csv_export_is_recorded(cast: Cast) -> None:
     response = cast.client(cast.director).get("/settings/audit/export.csv?verb=person.")
     assert response.status_code == 200

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cluetrain.agencies import index, notices, services
 from cluetrain.agencies.models import Shadowing
+from cluetrain.core import audit
 from cluetrain.core.errors import NotAllowed, ServiceError
 from cluetrain.organizations.models import Department, Organization, Person
 
@@ -78,6 +79,15 @@ class Command(BaseCommand):
         result = index.self_sufficiency(organization, start, end, department=department)
         if options["csv"]:
             self.stdout.write(index.as_csv(result), ending="")
+            audit.record_export(
+                organization,
+                None,
+                "agencies.self_sufficiency",
+                start=start.isoformat(),
+                end=end.isoformat(),
+                department_id=department.pk if department else None,
+                via="cli",
+            )
             return
         self.stdout.write(f"{'month':<8} {'in-house':>8} {'agency':>7} {'share':>7}")
         for month in result.months:

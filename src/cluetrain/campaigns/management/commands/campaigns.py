@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cluetrain.campaigns import cost_export, costs, progress
 from cluetrain.campaigns.models import Objective
+from cluetrain.core import audit
 from cluetrain.core.errors import ServiceError
 from cluetrain.organizations.models import Organization
 
@@ -82,6 +83,14 @@ class Command(BaseCommand):
         summary = costs.cost_summary(organization, _date(options["start"]), _date(options["end"]))
         if options["csv"]:
             self.stdout.write(cost_export.as_csv(summary), ending="")
+            audit.record_export(
+                organization,
+                None,
+                "campaigns.cost",
+                start=str(options["start"]),
+                end=str(options["end"]),
+                via="cli",
+            )
             return
         for item in summary.activities:
             self.stdout.write(f"{item.label}: {item.hours} h, {item.cost} {summary.currency}")
