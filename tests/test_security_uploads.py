@@ -48,3 +48,14 @@ def test_an_upload_over_the_size_limit_is_refused_before_decoding() -> None:
     with pytest.raises(ServiceError) as refused:
         prepare_image(b"\x89PNG" + b"\0" * MAX_UPLOAD_BYTES, "big.png")
     assert refused.value.code == "media_too_big"
+
+
+def test_a_small_file_that_decodes_to_too_many_pixels_is_refused_before_decoding() -> None:
+    # A decompression bomb: a few kilobytes on disk, 48 million pixels once decoded.
+    out = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(out, "PNG")
+    assert len(out.getvalue()) < MAX_UPLOAD_BYTES // 100
+    with pytest.raises(ServiceError) as refused:
+        prepare_image(out.getvalue(), "tiny.png")
+    assert refused.value.code == "media_big"
+    assert "8000 x 6000" in refused.value.message
