@@ -8,9 +8,10 @@ forgery. ``check_public_url`` refuses such addresses unless ``settings.ALLOW_PRI
 says this deployment talks to private hosts on purpose (tests, an intranet Mastodon).
 
 The check is made when an address is given, and again by ``GuardedSession`` on every call a
-library makes. Link previews also pin the checked address for the connection itself; elsewhere
-a host name whose DNS answer changes between the check and the call (DNS rebinding within
-milliseconds) is outside its reach.
+library makes; outgoing hooks and publishing webhooks check again before every delivery. Link
+previews also pin the checked address for the connection itself; elsewhere a host name whose
+DNS answer changes between the check and the call (DNS rebinding within milliseconds) is
+outside its reach.
 """
 
 from __future__ import annotations

@@ -38,7 +38,9 @@ A receiver checks a delivery like this, on the raw body, before parsing it (or c
         return hmac.compare_digest(expected, headers["X-Cluetrain-Signature"])
 
 Any 2xx answer means delivered (its body is ignored). Redirects are not followed: a webhook
-that moved must be given its new address.
+that moved must be given its new address. Before every delivery the receiver's name is resolved
+again and refused if it now leads to a loopback or private address (``core.urlguard``), unless
+``CLUETRAIN_ALLOW_PRIVATE_URLS`` allows such receivers.
 """
 
 from __future__ import annotations
