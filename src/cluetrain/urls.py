@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("settings/guidelines/", include("cluetrain.guidelines.urls")),
     path("settings/webhooks/", include("cluetrain.hooks.urls")),
+    path("settings/tokens/", include("cluetrain.api.token_urls")),
     path("settings/audit/", include("cluetrain.core.audit_urls")),
     path("", include("cluetrain.organizations.urls")),
     path("voices/", include("cluetrain.voices.urls")),

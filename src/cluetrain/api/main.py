@@ -24,10 +24,10 @@ from cluetrain.api.auth import BearerToken, Session
 DESCRIPTION = """
 Publish through Cluetrain from scripts and other tools.
 
-Authenticate with a personal API token (`Authorization: Bearer ct_…`, made with
-`cluetrain token create`): it acts as its person, in its organisation only, with the roles the
-person holds at the moment of each request. Signed-in browsers may use their session (send the
-CSRF token in `X-CSRFToken` for POST requests).
+Authenticate with a personal API token (`Authorization: Bearer ct_…`, made in Settings → API
+tokens or with `cluetrain token create`): it acts as its person, in its organisation only, with
+the roles the person holds at the moment of each request. Signed-in browsers may use their
+session (send the CSRF token in `X-CSRFToken` for POST requests).
 
 Every error has the same body: `{"error": {"code": "...", "message": "...", "fields": [...]}}`.
 Times are ISO 8601; they are returned in UTC.

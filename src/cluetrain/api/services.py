@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cluetrain.api.models import ApiToken
@@ -99,6 +99,27 @@ def do_create_token(
         )
         audit.record(organization, person, "api_token.created", token, days=days, scope=token.scope)
     return token, secret
+
+
+def tokens_of(person: Person) -> QuerySet[ApiToken]:
+    """A person's own tokens in every organisation, newest first, revoked ones included.
+
+    Tokens in an organisation the person has left are listed too: they cannot act while the
+    person is out, but would again if the person came back, so their owner may revoke them.
+    """
+    return ApiToken.objects.filter(person=person).select_related("organization")
+
+
+def scope_roles(person: Person, organizations: list[Organization]) -> list[Role]:
+    """The roles a person may limit a new token to: those held in any of ``organizations``.
+
+    Only what a form offers; ``do_create_token`` still refuses a role the person does not hold
+    in the token's own organisation.
+    """
+    held: set[Role] = set()
+    for organization in organizations:
+        held |= policy.roles_of(person, organization)
+    return [role for role in Role if role in held]
 
 
 def do_revoke_token(actor: Person | None, token: ApiToken) -> ApiToken:
