@@ -12,6 +12,7 @@ pipeline threads thousands of messages a second.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -146,6 +147,9 @@ class Plan:
     items: list[Item]
     drafts: list[Draft]
     groups: dict[int | Draft, list[Item]]
+    # The drafts' insert rows, built once their clocks run (``start_clocks``), so building
+    # them is not part of the time the write lock is held.
+    rows: list[list[object]] | None = None
 
 
 def plan(organization_id: int, items: list[Item]) -> Plan:
@@ -182,6 +186,17 @@ def start_clocks(threading_plan: Plan) -> None:
     """Start the new conversations' clocks: after routing, which may put a conversation in a
     department with a service level of its own."""
     _clocks(threading_plan.drafts)  # type: ignore[arg-type]
+    threading_plan.rows = _rows(threading_plan.drafts)
+
+
+def use_authors(threading_plan: Plan, stored: dict[int, int]) -> None:
+    """Give the new conversations their authors' stored ids in place of the stand-in ids
+    they were planned with (authors new to us are stored under the write lock)."""
+    rows = threading_plan.rows
+    for n, draft in enumerate(threading_plan.drafts):
+        draft.author_id = stored.get(draft.author_id, draft.author_id)
+        if rows is not None:
+            rows[n][_AUTHOR] = draft.author_id
 
 
 def apply(threading_plan: Plan) -> Threaded:
@@ -189,8 +204,8 @@ def apply(threading_plan: Plan) -> Threaded:
     crash leaves neither half), holding the write lock. Conversations already stored are read
     and changed here, under the lock, so a concurrent batch's changes are never lost."""
     p = threading_plan
-    now = timezone.now()
-    created = _create(p.organization_id, p.drafts, [_row(d, now) for d in p.drafts])
+    rows = p.rows if p.rows is not None else _rows(p.drafts)
+    created = _create(p.organization_id, p.drafts, rows)
     made = {id(d) for d in created}
     groups: dict[int, list[Item]] = {}
     for target, group in p.groups.items():
@@ -264,6 +279,14 @@ _COLUMNS = (
 )
 
 
+_AUTHOR = _COLUMNS.index("author")
+
+
+def _rows(drafts: list[Draft]) -> list[list[object]]:
+    now = timezone.now()
+    return [list(_row(d, now)) for d in drafts]
+
+
 def _row(c: Draft, now: dt.datetime) -> tuple[object, ...]:
     return (
         c.organization_id,
@@ -302,7 +325,7 @@ def _row(c: Draft, now: dt.datetime) -> tuple[object, ...]:
 
 
 def _create(
-    organization_id: int, fresh: list[Draft], rows: list[tuple[object, ...]]
+    organization_id: int, fresh: list[Draft], rows: Sequence[Sequence[object]]
 ) -> list[Draft]:
     """Insert the new conversations and return those inserted; a draft whose thread another
     worker stored first gets that conversation's id (its items are folded into it)."""

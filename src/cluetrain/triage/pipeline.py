@@ -118,9 +118,14 @@ def classify(organization_id: int, items: list[threading.Item]) -> None:
 
 def _decided(item: threading.Item, now: dt.datetime) -> tuple[Any, ...]:
     """The values of ``intake.DECIDED`` for one item (our own replies get empty ones)."""
+    return (now, *_verdict(item), item.conversation_id)
+
+
+def _verdict(item: threading.Item) -> tuple[Any, ...]:
+    """The values of ``intake.DECIDED`` that the decision alone gives (all but the first,
+    the moment, and the last, the conversation)."""
     d = item.decision
     return (
-        now,
         str(d.get("intent", "")),
         bool(d.get("complaint", False)),
         bool(d.get("incident", False)),
@@ -133,7 +138,6 @@ def _decided(item: threading.Item, now: dt.datetime) -> tuple[Any, ...]:
         d.get("confidence"),
         str(d.get("reason", ""))[:300],
         str(d.get("model", ""))[:60],
-        item.conversation_id,
     )
 
 
@@ -228,11 +232,13 @@ def take_in(
     items = [_item(row, stand_in) for row in expected]
     classify(organization_id, items)
     planned, routes = _plan(organization_id, list(items))
+    # The rows' values too, so that under the lock only the stored ids are filled in.
+    verdicts = _verdicts(items, expected)
 
     def decide(
         org_id: int, new: list[intake.Row], author_ids: dict[Any, int]
     ) -> list[Sequence[Any]]:
-        nonlocal items, planned, routes
+        nonlocal items, planned, routes, verdicts
         if [(r.network, r.external_id) for r in new] != [
             (r.network, r.external_id) for r in expected
         ]:
@@ -240,21 +246,29 @@ def take_in(
             items = [_item(row, author_ids) for row in new]
             classify(org_id, items)
             planned, routes = _plan(org_id, list(items))
+            verdicts = _verdicts(items, new)
         else:
             real = {stand_in[key]: pk for key, pk in author_ids.items() if key in stand_in}
             for item in items:
                 item.author_id = real.get(item.author_id, item.author_id)
-            for draft in planned.drafts:
-                draft.author_id = real.get(draft.author_id, draft.author_id)
+            threading.use_authors(planned, real)
         threaded = threading.apply(planned)
         routing.record_routes(_only_created(routes, threaded), assigned=True)
-        by_key = {(i.network, i.external_id): i for i in items}
         stamp = timezone.now()
-        return [_decided(by_key[(r.network, r.external_id)], stamp) for r in new]
+        return [(stamp, *verdict, item.conversation_id) for item, verdict in verdicts]
 
     return intake.do_intake(
         organization_id, heard, source=source, cursor=cursor, decide=decide, cleaned=rows, now=now
     )
+
+
+def _verdicts(
+    items: list[threading.Item], rows: list[intake.Row]
+) -> list[tuple[threading.Item, tuple[Any, ...]]]:
+    """Each row's item and its ``_verdict``, in the rows' order."""
+    by_key = {(i.network, i.external_id): i for i in items}
+    found = [by_key[(r.network, r.external_id)] for r in rows]
+    return [(item, _verdict(item)) for item in found]
 
 
 def _item(row: intake.Row, author_ids: dict[Any, int]) -> threading.Item:
