@@ -18,6 +18,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from cluetrain.core import bulk_pg
+
 # Rows per multi-row INSERT: below SQLite's 32,766 parameters for tables of up to ~60 columns.
 ROWS_PER_STATEMENT = 500
 
@@ -156,6 +158,17 @@ def update_rows(
     params = [_adapted(row, adapters) for row in rows]
     if not params:
         return
+    if connection.vendor == "postgresql" and len({row[-1] for row in params}) == len(params):
+        # One statement of arrays (see bulk_pg); a batch naming one id twice keeps
+        # executemany's order, the last values winning.
+        bulk_pg.update_rows(
+            table,
+            [connection.ops.quote_name(f.column) for f in fields],
+            [bulk_pg.db_type(f) for f in fields],
+            params,
+            guard=guard,
+        )
+        return
     with raw_cursor() as (cursor, mark):
         sets = ", ".join(f"{connection.ops.quote_name(f.column)} = {mark}" for f in fields)
         where = f"id = {mark}" + (f" AND {guard}" if guard else "")
@@ -183,6 +196,15 @@ def insert_rows(
         tail += f" ON CONFLICT ({', '.join(column(model, n) for n in unique)}) DO NOTHING"
     if returning:
         tail += " RETURNING " + ", ".join(column(model, n) for n in returning)
+    if connection.vendor == "postgresql":
+        # One statement of arrays, however many rows (see bulk_pg).
+        return bulk_pg.insert_rows(
+            table,
+            [connection.ops.quote_name(f.column) for f in fields],
+            [bulk_pg.db_type(f) for f in fields],
+            [_adapted(row, adapters) for row in rows],
+            tail=tail,
+        )
     out: list[tuple[Any, ...]] = []
     with raw_cursor() as (cursor, mark):
         one = "(" + ", ".join([mark] * len(fields)) + ")"

@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
-from cluetrain.core import bulk, writers
+from cluetrain.core import bulk, bulk_pg, writers
 from cluetrain.listening.heard import Heard
 from cluetrain.listening.models import MAX_TEXT, Author, Direction, Message, Source
 from cluetrain.listening.text import clean_line, clean_text, html_to_text
@@ -162,6 +162,16 @@ def unseen(organization_id: int, rows: list[Row]) -> list[Row]:
         bulk.column(Message, name) for name in ("organization", "network", "external_id")
     )
     stored: set[tuple[str, str]] = set()
+    if connection.vendor == "postgresql":
+        # One array instead of 2,000 placeholders (see ``bulk_pg``).
+        sql = f"SELECT {ext} FROM {table} WHERE {org} = %s AND {net} = %s"  # noqa: S608
+        sql += f" AND {ext} = ANY(%s::text[])"
+        with connection.cursor() as cursor:
+            for network, ids in by_network.items():
+                text = bulk_pg.array_literal(ids, bulk_pg.element_writer("text"))
+                cursor.execute(sql, [organization_id, network, text])
+                stored.update((network, found) for (found,) in cursor.fetchall())
+        return [row for row in rows if (row.network, row.external_id) not in stored]
     with bulk.raw_cursor() as (cursor, mark):
         for network, ids in by_network.items():
             for chunk in bulk.chunks(ids, IDS_PER_QUERY):
@@ -227,6 +237,17 @@ def _upsert_authors(organization_id: int, rows: list[Row], now: dt.datetime) -> 
     )
     ids: dict[Any, int] = {}
     items = list(authors.items())
+    if connection.vendor == "postgresql":
+        # Every author in one statement of arrays (see ``bulk_pg``).
+        returned = bulk_pg.insert_rows(
+            table,
+            columns,
+            [bulk_pg.db_type(bulk.concrete(Author, name)) for name in names],
+            [(organization_id, *key, *values) for key, values in items],
+            tail=f"ON CONFLICT ({org}, {net}, {ext}) DO UPDATE SET {update} "
+            f"RETURNING {q('id')}, {net}, {ext}",
+        )
+        return {(network, external_id): pk for pk, network, external_id in returned}
     db_time = bulk.time_adapter()
     with bulk.raw_cursor() as (cursor, mark):
         placeholders = "(" + ", ".join([mark] * len(columns)) + ")"
@@ -337,10 +358,15 @@ def _insert_messages(
     decided: list[Sequence[Any]] | None = None,
 ) -> None:
     table = connection.ops.quote_name(Message._meta.db_table)
-    columns, row_sql, extra = _message_plan(connection.vendor, decided is not None)
     unique = ", ".join(
         bulk.column(Message, name) for name in ("organization", "network", "external_id")
     )
+    if connection.vendor == "postgresql":
+        _insert_messages_pg(
+            table, unique, organization_id, source_id, rows, author_ids, now, decided
+        )
+        return
+    columns, row_sql, extra = _message_plan(connection.vendor, decided is not None)
     db_time = bulk.time_adapter()
     received = db_time(now)
     with bulk.raw_cursor() as (cursor, _):
@@ -370,6 +396,70 @@ def _insert_messages(
             values = ", ".join([row_sql] * len(chunk))
             sql = f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 - names are ours
             cursor.execute(sql + f"ON CONFLICT ({unique}) DO NOTHING", params)
+
+
+@cache
+def _message_plan_pg(decided: bool) -> tuple[list[str], list[str], list[tuple[str, str]], tuple]:
+    """PostgreSQL's message insert: the filled columns and their types, then the (column,
+    default) pairs of every other column, as in ``_message_plan``."""
+    names = (*_FILLED, *DECIDED) if decided else _FILLED
+    fields = [bulk.concrete(Message, name) for name in names]
+    columns = [connection.ops.quote_name(f.column) for f in fields]
+    types = [bulk_pg.db_type(f) for f in fields]
+    constants: list[tuple[str, str]] = []
+    extra: list[Any] = []
+    for field in Message._meta.concrete_fields:
+        column = connection.ops.quote_name(field.column)
+        if field.primary_key or column in columns:
+            continue
+        literal = _literal(field)
+        if literal is None:
+            constants.append((column, "%s"))
+            extra.append(field.get_db_prep_save(field.get_default(), connection))
+        else:
+            constants.append((column, literal))
+    return columns, types, constants, tuple(extra)
+
+
+def _insert_messages_pg(
+    table: str,
+    unique: str,
+    organization_id: int,
+    source_id: int | None,
+    rows: list[Row],
+    author_ids: dict[Any, int],
+    now: dt.datetime,
+    decided: list[Sequence[Any]] | None,
+) -> None:
+    columns, types, constants, extra = _message_plan_pg(decided is not None)
+    values = [
+        (
+            organization_id,
+            source_id,
+            row.network,
+            row.external_id,
+            row.url,
+            author_ids[(row.network, row.author_id)],
+            row.text,
+            row.truncated,
+            row.created_at,
+            now,
+            row.reply_to,
+            row.root,
+            row.direction,
+            *(decided[n] if decided is not None else ()),
+        )
+        for n, row in enumerate(rows)
+    ]
+    bulk_pg.insert_rows(
+        table,
+        columns,
+        types,
+        values,
+        constants=constants,
+        constant_params=extra,
+        tail=f"ON CONFLICT ({unique}) DO NOTHING",
+    )
 
 
 def _save_cursor(source: Source, cursor: str | None, stored: int, now: dt.datetime) -> None:
