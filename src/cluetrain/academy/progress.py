@@ -223,3 +223,45 @@ def progress_of_many(
             practice=practice.get(pk),
         )
     return found
+
+
+FUNNEL_STAGES = ("assigned", "started", "completed", "promoted")
+
+
+def training_funnel(organization: Organization, person_ids: Iterable[int]) -> list[tuple[str, int]]:
+    """How many of ``person_ids`` were assigned training (or took some), started it,
+    completed a course, and were promoted past supervision: what ``progress_of_many`` says of
+    them, counted from who has assignments and completions only (the insights dashboards ask
+    on every view; the quizzes, practice and per-course rows are not needed for it)."""
+    from cluetrain.reviews.autonomy import levels_of
+
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        return [(stage, 0) for stage in FUNNEL_STAGES]
+    course_ids = set(Course.objects.filter(organization=organization).values_list("pk", flat=True))
+    due = due_dates(organization, ids)
+    learners = set(
+        LessonCompletion.objects.filter(
+            lesson__course__organization=organization, person_id__in=ids
+        ).values_list("person_id", flat=True)
+    )
+    finishers = set(
+        CourseCompletion.objects.filter(
+            course__organization=organization, person_id__in=ids
+        ).values_list("person_id", flat=True)
+    )
+    assigned = {
+        pk
+        for pk in ids
+        if pk in learners or pk in finishers or course_ids.intersection(due.get(pk, {}))
+    }
+    started = assigned & learners
+    completed = started & finishers
+    levels = levels_of(organization, sorted(completed)) if completed else {}
+    promoted = [
+        pk
+        for pk in completed
+        if str(levels.get(pk, Level.SUPERVISED)) in {Level.AUTONOMOUS, Level.MENTOR}
+    ]
+    counts = (len(assigned), len(started), len(completed), len(promoted))
+    return list(zip(FUNNEL_STAGES, counts, strict=True))

@@ -205,7 +205,7 @@ class Snapshot:
         if self.kind == "voice":
             return None
         try:
-            from cluetrain.academy.progress import progress_of_many
+            from cluetrain.academy.progress import training_funnel
         except ImportError:
             return None
         if self.scope.person_id:
@@ -215,17 +215,7 @@ class Snapshot:
             if self.department is not None:
                 members = members.filter(departments=self.department)
             ids = list(members.values_list("person_id", flat=True))
-        progress = progress_of_many(self.organization, ids, with_evidence=False)
-        assigned = [p for p in progress.values() if p.courses]
-        started = [p for p in assigned if p.lessons_done]
-        completed = [p for p in started if any(c.done for c in p.courses)]
-        promoted = [p for p in completed if str(p.level) in {"autonomous", "mentor"}]
-        return [
-            ("assigned", len(assigned)),
-            ("started", len(started)),
-            ("completed", len(completed)),
-            ("promoted", len(promoted)),
-        ]
+        return training_funnel(self.organization, ids)
 
     @cached_property
     def post_texts(self) -> dict[int, str]:
