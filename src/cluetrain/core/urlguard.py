@@ -8,10 +8,11 @@ forgery. ``check_public_url`` refuses such addresses unless ``settings.ALLOW_PRI
 says this deployment talks to private hosts on purpose (tests, an intranet Mastodon).
 
 The check is made when an address is given, and again by ``GuardedSession`` on every call a
-library makes; outgoing hooks and publishing webhooks check again before every delivery. Link
-previews also pin the checked address for the connection itself; elsewhere a host name whose
-DNS answer changes between the check and the call (DNS rebinding within milliseconds) is
-outside its reach.
+library makes; outgoing hooks and publishing webhooks check again before every delivery and
+connect through ``core.pinned_http``, which checks the address the socket is opened to (so a
+DNS answer that changes between the check and the call cannot slip through); link previews pin
+the checked address in the same spirit. Libraries with their own HTTP stack (Mastodon.py)
+get the per-request check only.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def refusal(ip: IPAddress) -> str:
     return next((kind for refused, kind in checks if refused), "")
 
 
-def _addresses(host: str, port: int) -> list[IPAddress]:
+def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address ``host`` stands for (a literal address is itself); ``ServiceError`` if none."""
     try:
         return [ipaddress.ip_address(host)]  # a literal address needs no DNS
     except ValueError:
@@ -122,7 +124,7 @@ def check_public_url(
     if settings.ALLOW_PRIVATE_URLS if allow_private is None else allow_private:
         return url
     try:
-        addresses = _addresses(host, port)
+        addresses = resolve(host, port)
     except ServiceError:
         if unknown_host_ok:
             return url  # the call itself will fail to find it

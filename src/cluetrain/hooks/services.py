@@ -25,6 +25,7 @@ from django.utils import timezone
 from cluetrain import __version__
 from cluetrain.core import audit, crypto
 from cluetrain.core.errors import ServiceError
+from cluetrain.core.pinned_http import pinned_client, refused_address
 from cluetrain.core.urlguard import check_public_url
 from cluetrain.hooks.models import DeliveryStatus, Endpoint, Event, HookDelivery, HookEvent
 from cluetrain.networks.webhook.signing import sign
@@ -285,12 +286,12 @@ def _post(delivery: HookDelivery, secret: str, timeout: float) -> tuple[int | No
         "X-Cluetrain-Signature": sign(secret, timestamp, body),
     }
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        with pinned_client(timeout=timeout, follow_redirects=False) as client:
             answer = client.post(url, content=body, headers=headers)
     except httpx.TimeoutException:
         return None, f"No answer within {timeout:g} seconds."
     except httpx.RequestError as exc:
-        return None, f"Could not connect: {type(exc).__name__}."
+        return None, refused_address(exc) or f"Could not connect: {type(exc).__name__}."
     if answer.is_success:
         return answer.status_code, ""
     return answer.status_code, f"The receiver answered HTTP {answer.status_code}."

@@ -17,6 +17,7 @@ import httpx
 
 from cluetrain import __version__
 from cluetrain.core.errors import ServiceError
+from cluetrain.core.pinned_http import pinned_client, refused_address
 from cluetrain.core.urlguard import check_public_url
 from cluetrain.networks.base import (
     Account,
@@ -76,7 +77,8 @@ class WebhookConnector:
         self.payload_format = payload_format
         self.host = parts.netloc.rpartition("@")[2]
         # One client per connector so that a worker's deliveries reuse the connection.
-        self._client = httpx.Client(
+        # Pinned: the address each connection is opened to is the one just checked.
+        self._client = pinned_client(
             timeout=timeout,
             follow_redirects=False,
             headers={"User-Agent": f"Cluetrain/{__version__}"},
@@ -228,6 +230,12 @@ class WebhookConnector:
                 f"The webhook receiver at {self.host} did not answer in time."
             ) from exc
         except httpx.RequestError as exc:  # refused, reset, unresolvable...
+            refused = refused_address(exc)
+            if refused:  # the name changed its answer since _check_address: still nothing sent
+                raise AddressRefused(
+                    f"Nothing was sent to the webhook receiver at {self.host}: "
+                    + self._scrub(refused)
+                ) from exc
             raise NetworkError(
                 f"Could not reach the webhook receiver at {self.host}: {self._scrub(str(exc))}"
             ) from exc
