@@ -17,6 +17,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 
 from cluetrain.core.demo import load_demo
 from cluetrain.organizations.models import Person
+from tests.support.live import persistent_data
 
 # Routes whose views skip Django's CSRF middleware, and why that is safe.
 CSRF_EXEMPT = {
@@ -57,9 +58,16 @@ def _resolves_to(path: str, callback: Any) -> bool:
         return False
 
 
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The demo, loaded once for the module; each test still runs in its own transaction."""
+    with persistent_data(django_db_blocker):
+        load_demo()
+        yield
+
+
 @pytest.fixture
-def demo_director(db: None) -> Client:
-    load_demo()
+def demo_director(demo: None, db: None) -> Client:
     client = Client()
     client.force_login(Person.objects.get(email="dana@acme-rail.example"))
     return client
