@@ -189,8 +189,7 @@ def prepare_database(workdir: Path, database_url: str) -> None:
             check=False,
         )
         if loaded.returncode == 0:
-            call_command("migrate", "--no-input", "-v", "0")  # nothing to do: a check
-            return
+            return  # the dump is the migrated database itself (django_migrations included)
         sys.exit(f"scale: could not load {kept}; remove it and run again")
     call_command("migrate", "--no-input", "-v", "0")
     call_command("createcachetable")
