@@ -19,9 +19,15 @@ import pytest
 from django.apps import apps
 from django.db import models
 from django.test import Client
+from django.urls import reverse
 
 from cluetrain.core.demo import DEMO_PASSWORD, load_demo
-from cluetrain.organizations.models import Person
+from cluetrain.crisis.services import Declaration, do_declare_incident
+from cluetrain.crisis.updates import do_post_update
+from cluetrain.inbox.models import Conversation
+from cluetrain.inbox.services import do_add_note, do_tag
+from cluetrain.listening.services import do_save_source
+from cluetrain.organizations.models import Organization, Person
 from tests.support.live import chromium, persistent_data, serve
 
 # django_db: pytest-django creates the test database only for tests that ask for one; each
@@ -87,6 +93,31 @@ def marker(index: int) -> str:
     return f"xss{index:02d}"
 
 
+def _add_rows() -> list[str]:
+    """Rows the demo does not hold, made by the product's services, so each field has one;
+    the pages that show them (some are fragments a page loads, which no link leads to)."""
+    dana = Person.objects.get(email=DIRECTOR)
+    organization = Organization.objects.get(slug="acme-rail")
+    incident, _ = do_declare_incident(
+        dana, organization, Declaration(title="Signal failure", public_summary="Delays")
+    )
+    do_post_update(dana, incident, "Trains are running again.", [])
+    conversation = Conversation.objects.filter(organization=organization).first()
+    assert conversation is not None
+    do_add_note(dana, conversation, "Checked with the depot.")
+    do_tag(dana, [conversation], "signals")
+    source = do_save_source(dana, organization, kind="bluesky", fields={"name": "Mentions"})
+    return [
+        reverse("crisis:incident", args=[incident.pk]),
+        reverse("crisis:timeline", args=[incident.pk]),
+        reverse("crisis_public:status", args=[incident.feed_token]),
+        f"{reverse('inbox:index')}?c={conversation.pk}",
+        reverse("inbox:conversation", args=[conversation.pk]),
+        reverse("listening:index"),
+        reverse("listening:edit", args=[source.pk]),
+    ]
+
+
 def _poison() -> int:
     """Put a payload in every listed field of every demo row; how many fields were changed."""
     changed = 0
@@ -133,14 +164,28 @@ def _pages_for_chromium(pages: dict[str, str]) -> tuple[list[str], set[str]]:
     return chosen, unseen
 
 
-def _crawl(client: Client, limit: int = 150) -> Iterator[tuple[str, str]]:
+def _shape(url: str) -> str:
+    """A page's kind: the path with its numbers and the query's values left out."""
+    path, _, query = url.partition("?")
+    keys = sorted(part.partition("=")[0] for part in query.split("&") if part)
+    return re.sub(r"\d+", "N", path) + "?" + "&".join(keys)
+
+
+def _crawl(
+    client: Client, seeds: list[str], limit: int = 300, per_shape: int = 2
+) -> Iterator[tuple[str, str]]:
+    # A few pages of each kind (two voices' insights, not seventeen), so the visits reach
+    # as many different pages, and so as many different fields, as they can.
     seen: set[str] = set()
-    queue = ["/"]
+    shapes: dict[str, int] = {}
+    queue = ["/", *seeds]
     while queue and len(seen) < limit:
         url = queue.pop(0)
-        if url in seen:
+        shape = _shape(url)
+        if url in seen or shapes.get(shape, 0) >= per_shape:
             continue
         seen.add(url)
+        shapes[shape] = shapes.get(shape, 0) + 1
         response = client.get(url)
         assert response.status_code < 500, url
         if "text/html" not in response.headers.get("Content-Type", ""):
@@ -175,10 +220,11 @@ class Poisoned:
 def poisoned(django_db_setup: None, django_db_blocker: Any) -> Iterator[Poisoned]:
     with persistent_data(django_db_blocker), serve() as url, chromium() as browser:
         load_demo()
+        seeds = _add_rows()
         fields = _poison()
         client = Client()
         client.force_login(Person.objects.get(email=DIRECTOR))
-        yield Poisoned(url, fields, dict(_crawl(client)), browser)
+        yield Poisoned(url, fields, dict(_crawl(client, seeds)), browser)
 
 
 @pytest.fixture
@@ -214,9 +260,10 @@ def test_payloads_in_every_field_stay_text_in_the_pages(poisoned: Poisoned) -> N
 
 def test_payloads_stay_text_in_chromium(poisoned: Poisoned, page: Any, dialogs: list[str]) -> None:
     urls, unseen = _pages_for_chromium(poisoned.pages)
-    # Fields with no row in the demo, or shown on no page among the 150 the crawl reaches
-    # (ten of them when this was written: incidents, status updates, guideline texts...).
-    assert len(unseen) <= 10, sorted(unseen)
+    # Every field reaches some page the crawl read (the rows the demo lacks are added, and the
+    # fragments no link leads to are seeded), so each is checked in Chromium; but images'
+    # alternative text: the demo has no image (tests/test_composer.py covers its escaping).
+    assert unseen <= {"publishing.PostMedia.alt_text"}, sorted(unseen)
     page.goto("/accounts/login/")
     page.get_by_label("E-mail").fill(DIRECTOR)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
