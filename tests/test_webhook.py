@@ -367,6 +367,12 @@ def test_a_receiver_too_slow_to_answer_is_a_network_error(httpserver: HTTPServer
     with pytest.raises(NetworkError, match="did not answer in time"):
         hook.publish(outgoing("Hi"))
     assert time.monotonic() - started < 0.35
+    # The server finishes the late answer after the client gave up: wait for it here, or it is
+    # logged during a later test (the test server is shared by the whole session).
+    deadline = time.monotonic() + 10
+    while not httpserver.log and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(httpserver.log) == 1
 
 
 def test_a_receiver_that_is_not_there_is_a_network_error() -> None:
