@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from cluetrain.core.demo import DEMO_PASSWORD, load_demo
+from tests.support.live import CHROMIUM, CHROMIUM_ARGS
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = os.environ.get("CLUETRAIN_CHROMIUM", "/usr/bin/chromium")
 
 pytestmark = pytest.mark.browser
 
@@ -51,14 +51,7 @@ def page(served: str) -> Iterator[object]:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         context = browser.new_context(base_url=served, viewport={"width": 1280, "height": 900})
         yield context.new_page()

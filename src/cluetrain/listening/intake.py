@@ -377,21 +377,14 @@ def _insert_messages(
             chunk = rows[start : start + ROWS_PER_STATEMENT]
             params: list[Any] = []
             for offset, row in enumerate(chunk):
-                params += [
+                params += _filled(
+                    row,
                     organization_id,
                     source_id,
-                    row.network,
-                    row.external_id,
-                    row.url,
                     author_ids[(row.network, row.author_id)],
-                    row.text,
-                    row.truncated,
                     db_time(row.created_at),
                     received,
-                    row.reply_to,
-                    row.root,
-                    row.direction,
-                ]
+                )
                 if decided is not None:
                     values_of = decided[start + offset]
                     params += [db_time(values_of[0]), *values_of[1:]]
@@ -399,6 +392,33 @@ def _insert_messages(
             values = ", ".join([row_sql] * len(chunk))
             sql = f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 - names are ours
             cursor.execute(sql + f"ON CONFLICT ({unique}) DO NOTHING", params)
+
+
+def _filled(
+    row: Row,
+    organization_id: int,
+    source_id: int | None,
+    author_id: int,
+    created_at: Any,
+    received: Any,
+) -> list[Any]:
+    """One message's values for the ``_FILLED`` columns, in their order; the two times come
+    as the caller's database takes them (SQLite: preformatted text, PostgreSQL: datetimes)."""
+    return [
+        organization_id,
+        source_id,
+        row.network,
+        row.external_id,
+        row.url,
+        author_id,
+        row.text,
+        row.truncated,
+        created_at,
+        received,
+        row.reply_to,
+        row.root,
+        row.direction,
+    ]
 
 
 @cache
@@ -437,19 +457,14 @@ def _insert_messages_pg(
     columns, types, constants, extra = _message_plan_pg(decided is not None)
     values = [
         (
-            organization_id,
-            source_id,
-            row.network,
-            row.external_id,
-            row.url,
-            author_ids[(row.network, row.author_id)],
-            row.text,
-            row.truncated,
-            row.created_at,
-            now,
-            row.reply_to,
-            row.root,
-            row.direction,
+            *_filled(
+                row,
+                organization_id,
+                source_id,
+                author_ids[(row.network, row.author_id)],
+                row.created_at,
+                now,
+            ),
             *(decided[n] if decided is not None else ()),
         )
         for n, row in enumerate(rows)
