@@ -141,6 +141,17 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def stop_workers(processes: list[subprocess.Popen]) -> None:
+    """Ask every worker to stop (SIGTERM: finish the call in hand), then kill the stragglers."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def dispatch_case(workers: int, total: int, spread: float) -> dict[str, float]:
     from django.db import connection
 
@@ -181,13 +192,7 @@ def dispatch_case(workers: int, total: int, spread: float) -> dict[str, float]:
                 )
         peak = max([peak, *(peak_rss_mb(p.pid) for p in processes)])
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_workers(processes)
     rows = list(Delivery.objects.values_list("status", "due_at", "called_at", "attempts"))
     published = [r for r in rows if r[0] == PostStatus.PUBLISHED]
     lags = [(called - due).total_seconds() for _, due, called, _ in published]

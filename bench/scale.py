@@ -43,7 +43,6 @@ import hashlib
 import multiprocessing as mp
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -270,16 +269,6 @@ def _check_alive(processes: list[subprocess.Popen]) -> None:
         )
 
 
-def _stop(processes: list[subprocess.Popen]) -> None:
-    for process in processes:
-        process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 def publishing_cases(posts: int) -> dict[int, dict[str, float]]:
     """Each case's figures. The workers start once: all of them for the largest case, then one
     after another is stopped for the smaller ones (each worker's start-up paid once)."""
@@ -288,11 +277,11 @@ def publishing_cases(posts: int) -> dict[int, dict[str, float]]:
     try:
         _wait_connected(processes, timeout=300)
         for workers in sorted(WORKERS, reverse=True):
-            _stop(processes[workers:])
+            publishing_bench.stop_workers(processes[workers:])
             del processes[workers:]
             results[workers] = publishing_case(processes, posts)
     finally:
-        _stop(processes)
+        publishing_bench.stop_workers(processes)
     return {workers: results[workers] for workers in WORKERS}
 
 
