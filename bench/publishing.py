@@ -220,6 +220,7 @@ def pds_rounds(posts: int, rounds: int) -> dict[str, float]:
     from cluetrain.publishing.models import Delivery, PostStatus
     from cluetrain.publishing.scheduling import Schedule, When
     from cluetrain.publishing.services import do_create_post
+    from cluetrain.reviews.autonomy import do_set_level
     from cluetrain.voices.services import do_connect_personal_voice
     from tests.support.pds import _stop, start_pds
 
@@ -238,6 +239,13 @@ def pds_rounds(posts: int, rounds: int) -> dict[str, float]:
             organization = Organization.objects.create(name="PDS Bench", slug=f"pds-{handle[5:11]}")
             person = Person.objects.create_user(f"{handle}@bench.example", full_name="Bench Person")
             do_add_member(organization, person, [Role.MEMBER])
+            # A new member's posts wait for review; the bench measures an author who has
+            # earned autonomy, so that what is timed is the path to the network.
+            coordinator = Person.objects.create_user(
+                f"coordinator-{handle}@bench.example", full_name="Bench Coordinator"
+            )
+            do_add_member(organization, coordinator, [Role.COORDINATOR])
+            do_set_level(coordinator, person, organization, "autonomous", reason="Bench author.")
             voice = do_connect_personal_voice(
                 person,
                 organization,
