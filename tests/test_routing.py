@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from cluetrain.inbox import pickup, routing
+from cluetrain.inbox import pickup, routing, services
 from cluetrain.inbox.models import Availability, Conversation, ConversationEvent, Expertise, Status
 from cluetrain.triage.models import Topic
 from tests.conftest import Cast
@@ -324,3 +325,21 @@ def test_the_queue_of_an_unheld_conversation_is_told_its_department_first(cast: 
     assert pickup.queue_people(cast.acme.pk, cast.care.pk) == [cast.mentor]
     leads = set(pickup.queue_people(cast.acme.pk, None))
     assert leads == {cast.director, cast.coordinator}
+
+
+def test_a_conversation_moved_to_a_queue_is_not_picked_up_by_whom_it_was_taken_from(
+    cast: Cast,
+) -> None:
+    # Online right now, whatever the hour: the pick-up that follows the move must still leave
+    # the moved conversation in its queue and may give the person another one instead.
+    expert(cast.acme, cast.member, "refund")
+    availability(cast.acme, cast.member, capacity=5, last_seen_at=timezone.now())
+    moved = conversation(cast.acme, topic="refund", assignee=cast.member, status=Status.OPEN)
+    waiting = conversation(cast.acme, topic="refund")
+
+    assert services.do_assign(cast.member, moved, None, department=cast.care) == 1
+
+    moved.refresh_from_db()
+    assert (moved.assignee, moved.department) == (None, cast.care)
+    assert Conversation.objects.get(pk=waiting.pk).assignee == cast.member
+    assert not ConversationEvent.objects.filter(conversation=moved, kind="picked_up").exists()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -39,7 +39,11 @@ from cluetrain.organizations.models import Membership, Person
 
 
 def pick_up(
-    membership: Membership, now: dt.datetime | None = None, *, present: bool = False
+    membership: Membership,
+    now: dt.datetime | None = None,
+    *,
+    present: bool = False,
+    skip: Collection[int] = (),
 ) -> int:
     """Give a person the most urgent waiting conversations they fit, up to their capacity;
     returns how many.
@@ -47,7 +51,8 @@ def pick_up(
     Called when capacity frees up (one of theirs resolved or reassigned) and when they come
     online (``do_heartbeat``). ``present`` says they are acting right now, so working hours
     and the online window are not asked. Each conversation is claimed with a conditional
-    UPDATE (``assignee IS NULL``), so two pick-ups never take the same one.
+    UPDATE (``assignee IS NULL``), so two pick-ups never take the same one. ``skip``: ids of
+    conversations not to take (just moved off this person to a queue).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -72,6 +77,7 @@ def pick_up(
                 fits, organization_id=membership.organization_id, assignee__isnull=True
             )
             .filter(status__in=ACTIVE)
+            .exclude(pk__in=list(skip))
             .order_by(F("due_at").asc(nulls_last=True), "first_message_at", "id")[: spare * 3]
         )
         events = []

@@ -143,8 +143,11 @@ def _resolved_hooks(
     _free_capacity(organization, {c.assignee_id for c in resolved} - {None})
 
 
-def _free_capacity(organization: Organization, person_ids: set[int | None]) -> None:
-    """People who hold fewer conversations now may take the next waiting ones."""
+def _free_capacity(
+    organization: Organization, person_ids: set[int | None], *, moved: Sequence[int] = ()
+) -> None:
+    """People who hold fewer conversations now may take the next waiting ones, except the
+    ``moved`` ones: someone just took those away from them on purpose."""
     from cluetrain.inbox import pickup
 
     ids = [pk for pk in person_ids if pk is not None]
@@ -154,7 +157,7 @@ def _free_capacity(organization: Organization, person_ids: set[int | None]) -> N
         organization=organization, person_id__in=ids, is_active=True
     ).select_related("person", "organization")
     for membership in memberships:
-        pickup.pick_up(membership)
+        pickup.pick_up(membership, skip=moved)
 
 
 # ---- Assignment ------------------------------------------------------------------------------
@@ -222,7 +225,7 @@ def do_assign(
                 c.department = department
             if assignee is not None and c.status == Status.NEW:
                 c.status = Status.OPEN
-        _free_capacity(organization, freed)
+        _free_capacity(organization, freed, moved=_ids(changed))
         if assignee is not None:
             hook_events.conversations_assigned(organization.pk, _ids(changed), now)
     if assignee is not None and assignee.pk != person.pk:
