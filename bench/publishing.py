@@ -142,14 +142,17 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def stop_workers(processes: list[subprocess.Popen]) -> None:
-    """Ask every worker to stop (SIGTERM: finish the call in hand), then kill the stragglers."""
+    """Ask every worker still running to stop (SIGTERM: finish the call in hand), then kill
+    and reap the stragglers. The other benchmarks that start workers use this one too."""
     for process in processes:
-        process.send_signal(signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
     for process in processes:
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
 
 
 def dispatch_case(workers: int, total: int, spread: float) -> dict[str, float]:

@@ -27,7 +27,6 @@ import argparse
 import math
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the other benchmarks, by name
+import publishing as publishing_bench
 
 FULL_JOBS = 2000
 QUICK_JOBS = 300
@@ -194,18 +196,6 @@ def enqueue_burst(jobs: int) -> None:
             ping.enqueue(time.time())
 
 
-def stop_workers(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def run_case(
     name: str, workers: int, jobs: int, cluetrain: str, workdir: Path, vendor: str
 ) -> CaseResult:
@@ -247,7 +237,7 @@ def run_case(
                 break  # every worker died: what is left is lost
             time.sleep(POLL_SECONDS)
     finally:
-        stop_workers(processes)
+        publishing_bench.stop_workers(processes)
 
     result.exit_codes = [process.returncode for process in processes]
     result.worker_stderr = [log.read_text(errors="replace").strip() for log in logs]
