@@ -76,8 +76,12 @@ class Author(models.Model):
     """Someone whose public messages the organisation heard: a customer, a journalist, a
     passer-by. One row per account on one network; the inbox shows their history from here."""
 
+    # Indexed by author_unique, which leads with it (intake upserts authors in every batch).
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="authors"
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="authors",
+        db_index=False,
     )
     network = models.CharField(max_length=20)
     external_id = models.CharField(max_length=300, help_text="DID, account id or feed author.")
