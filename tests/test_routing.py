@@ -343,3 +343,93 @@ def test_a_conversation_moved_to_a_queue_is_not_picked_up_by_whom_it_was_taken_f
     assert (moved.assignee, moved.department) == (None, cast.care)
     assert Conversation.objects.get(pk=waiting.pk).assignee == cast.member
     assert not ConversationEvent.objects.filter(conversation=moved, kind="picked_up").exists()
+
+
+def _moved_to_care(cast: Cast, n: int = 1) -> list[Conversation]:
+    # The member holds conversations on their topic, then puts them in the Customer care queue.
+    held = [
+        conversation(cast.acme, topic="refund", assignee=cast.member, status=Status.OPEN)
+        for _ in range(n)
+    ]
+    assert services.do_assign(cast.member, held, None, department=cast.care) == n
+    return held
+
+
+def test_a_heartbeat_after_the_move_gives_it_to_a_colleague_not_back(cast: Cast) -> None:
+    """The next heartbeat is a minute later and the member is within working hours: they get
+    what else waits, while the conversation they moved goes to whoever else fits its queue."""
+    expert(cast.acme, cast.member, "refund")
+    availability(cast.acme, cast.member, capacity=5, working_days="12345")
+    availability(cast.acme, cast.mentor, capacity=5, working_days="12345")
+    assert pickup.do_heartbeat(membership(cast.acme, cast.member), WEDNESDAY) == 0
+    (moved,) = _moved_to_care(cast)
+    fresh = conversation(cast.acme, topic="refund", due_at=WEDNESDAY + 8 * HOUR)
+    Conversation.objects.filter(pk=moved.pk).update(due_at=WEDNESDAY + HOUR)  # the more urgent
+    event = ConversationEvent.objects.get(conversation=moved, kind="assigned")
+    assert (event.detail["from_id"], event.detail["to_id"]) == (cast.member.pk, None)
+
+    later = WEDNESDAY + dt.timedelta(seconds=routing.HEARTBEAT_SECONDS + 1)
+    assert pickup.do_heartbeat(membership(cast.acme, cast.member), later) == 1
+    assert Conversation.objects.get(pk=fresh.pk).assignee == cast.member
+    assert Conversation.objects.get(pk=moved.pk).assignee is None
+
+    # The mentor works Customer care: the moved conversation is theirs to pick up.
+    assert pickup.do_heartbeat(membership(cast.acme, cast.mentor), later) == 1
+    assert Conversation.objects.get(pk=moved.pk).assignee == cast.mentor
+
+
+def test_a_conversation_moved_off_someone_is_theirs_again_once_someone_else_had_it(
+    cast: Cast,
+) -> None:
+    """The move keeps it from its former holder only while it is the conversation's latest
+    hand-over. Once someone else took it and put it back in the queue, that second move is the
+    latest: the first holder may pick it up like anyone else, and the second may not."""
+    expert(cast.acme, cast.member, "refund")
+    expert(cast.acme, cast.mentor, "refund")
+    (moved,) = _moved_to_care(cast)
+    member, mentor = membership(cast.acme, cast.member), membership(cast.acme, cast.mentor)
+    assert pickup.pick_up(member, WEDNESDAY, present=True) == 0
+
+    assert pickup.pick_up(mentor, WEDNESDAY, present=True) == 1
+    moved.refresh_from_db()
+    assert services.do_assign(cast.mentor, moved, None, department=cast.care) == 1
+    assert pickup.pick_up(mentor, WEDNESDAY, present=True) == 0
+    assert pickup.pick_up(member, WEDNESDAY, present=True) == 1
+    assert Conversation.objects.get(pk=moved.pk).assignee == cast.member
+
+
+def test_the_re_route_of_a_queued_conversation_does_not_give_it_back_either(
+    cast: Cast, away_mentor: None
+) -> None:
+    service_level(cast.acme, reroute_after_minutes=30)
+    expert(cast.acme, cast.member, "refund")
+    left = conversation(
+        cast.acme, topic="refund", assignee=cast.member, at=WEDNESDAY - HOUR
+    )  # routed to them, still new
+    assert services.do_assign(cast.member, left, None, department=cast.care) == 1
+    assert Conversation.objects.get(pk=left.pk).status == Status.NEW
+
+    assert pickup.reroute_unclaimed(WEDNESDAY) == 0  # the member is the only expert
+    assert Conversation.objects.get(pk=left.pk).assignee is None
+    expert(cast.acme, cast.trainee, "refund")
+    assert pickup.reroute_unclaimed(WEDNESDAY) == 1
+    assert Conversation.objects.get(pk=left.pk).assignee == cast.trainee
+
+
+def test_a_pick_up_costs_the_same_queries_however_many_were_moved_off(
+    cast: Cast, away_mentor: None
+) -> None:
+    expert(cast.acme, cast.member, "refund")
+    availability(cast.acme, cast.member, capacity=1)
+
+    def cost(n: int) -> int:
+        Conversation.objects.update(status=Status.RESOLVED)  # start from an empty inbox
+        moved = _moved_to_care(cast, n)
+        fresh = conversation(cast.acme, topic="refund")
+        with CaptureQueriesContext(connection) as queries:
+            assert pickup.pick_up(membership(cast.acme, cast.member), WEDNESDAY) == 1
+        assert Conversation.objects.get(pk=fresh.pk).assignee == cast.member
+        assert not Conversation.objects.filter(pk__in=[c.pk for c in moved], assignee__isnull=False)
+        return len(queries)
+
+    assert cost(2) == cost(20)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from cluetrain.inbox.models import (
@@ -37,22 +39,44 @@ from cluetrain.inbox.routing import (
 )
 from cluetrain.organizations.models import Membership, Person
 
+# The events that hand a conversation to someone or to a queue; the latest says where it went
+# last. ``do_assign`` notes in ``from_id`` whom it took the conversation from.
+HANDOVERS = ("assigned", "picked_up", "routed", "rerouted")
+
+
+def moved_off() -> Coalesce:
+    """For each conversation (an annotation): the person its latest hand-over took it from by
+    hand, else 0 (nobody has that id).
+
+    Someone who moves a conversation they hold to a queue does not want it: no pick-up or
+    re-route may give it back to them. Any later hand-over (routed, picked up by someone else,
+    assigned again) is the latest instead, and they may have it again.
+    """
+    # Latest by id, not created_at: routing stamps its events with the caller's ``now``, the
+    # other events with the clock; ids follow the order the hand-overs were written in.
+    latest = ConversationEvent.objects.filter(
+        conversation=OuterRef("pk"), kind__in=HANDOVERS
+    ).order_by("-id")
+    taken_from = Cast(KeyTextTransform("from_id", "detail"), IntegerField())
+    # Never null, so ``exclude(moved_off=person)`` keeps the conversations nobody moved.
+    return Coalesce(Subquery(latest.values(off=taken_from)[:1]), 0)
+
 
 def pick_up(
     membership: Membership,
     now: dt.datetime | None = None,
     *,
     present: bool = False,
-    skip: Collection[int] = (),
 ) -> int:
     """Give a person the most urgent waiting conversations they fit, up to their capacity;
     returns how many.
 
-    Called when capacity frees up (one of theirs resolved or reassigned) and when they come
-    online (``do_heartbeat``). ``present`` says they are acting right now, so working hours
-    and the online window are not asked. Each conversation is claimed with a conditional
-    UPDATE (``assignee IS NULL``), so two pick-ups never take the same one. ``skip``: ids of
-    conversations not to take (just moved off this person to a queue).
+    Called when capacity frees up (one of theirs resolved or reassigned), when they come
+    online (``do_heartbeat``) and when their shift starts. ``present`` says they are acting
+    right now, so working hours and the online window are not asked. Each conversation is
+    claimed with a conditional UPDATE (``assignee IS NULL``), so two pick-ups never take the
+    same one. Never takes what was just moved off this person (``moved_off``), in the same
+    query as the waiting conversations.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -77,7 +101,8 @@ def pick_up(
                 fits, organization_id=membership.organization_id, assignee__isnull=True
             )
             .filter(status__in=ACTIVE)
-            .exclude(pk__in=list(skip))
+            .alias(moved_off=moved_off())
+            .exclude(moved_off=me.person_id)
             .order_by(F("due_at").asc(nulls_last=True), "first_message_at", "id")[: spare * 3]
         )
         events = []
@@ -173,8 +198,9 @@ def reroute_unclaimed(now: dt.datetime, levels: Iterable[ServiceLevel] | None = 
     ``reroute_after_minutes`` (business time); returns how many moved.
 
     Held by someone who has not opened it (still new) → to the next best person, or back to
-    its queue. Waiting in a queue → to anyone now available; left alone when there is still
-    nobody, so a night in the queue is not a line of events a minute.
+    its queue. Waiting in a queue → to anyone now available but whom it was moved off
+    (``moved_off``); left alone when there is still nobody, so a night in the queue is not a
+    line of events a minute.
     """
     from cluetrain.inbox.sla import _within, hours_of
 
@@ -195,7 +221,9 @@ def reroute_unclaimed(now: dt.datetime, levels: Iterable[ServiceLevel] | None = 
         unclaimed.filter(
             _within(levels, "first_message_at", cutoff),
             assignee__isnull=True,
-        ).order_by(F("due_at").asc(nulls_last=True), "first_message_at")[:REROUTE_BATCH]
+        )
+        .annotate(moved_off=moved_off())
+        .order_by(F("due_at").asc(nulls_last=True), "first_message_at")[:REROUTE_BATCH]
     )
     moved = 0
     if held:
@@ -233,7 +261,7 @@ def reroute_unclaimed(now: dt.datetime, levels: Iterable[ServiceLevel] | None = 
     return moved
 
 
-def _route_if_found(conversations: list[Conversation], now: dt.datetime) -> int:
+def _route_if_found(conversations: Sequence[Conversation], now: dt.datetime) -> int:
     found = 0
     by_org: dict[int, list[Conversation]] = defaultdict(list)
     for c in conversations:
@@ -242,7 +270,8 @@ def _route_if_found(conversations: list[Conversation], now: dt.datetime) -> int:
         pool = Pool.load(organization_id, now)
         chosen_rows, decisions = [], []
         for c in sorted(group, key=urgency_key):
-            chosen = pool.choose(c.topic, c.department_id)
+            # Not back to whom it was moved off (annotated by ``reroute_unclaimed``).
+            chosen = pool.choose(c.topic, c.department_id, exclude={getattr(c, "moved_off", 0)})
             if chosen is None:
                 continue
             candidate, reasons = chosen

@@ -143,11 +143,9 @@ def _resolved_hooks(
     _free_capacity(organization, {c.assignee_id for c in resolved} - {None})
 
 
-def _free_capacity(
-    organization: Organization, person_ids: set[int | None], *, moved: Sequence[int] = ()
-) -> None:
-    """People who hold fewer conversations now may take the next waiting ones, except the
-    ``moved`` ones: someone just took those away from them on purpose."""
+def _free_capacity(organization: Organization, person_ids: set[int | None]) -> None:
+    """People who hold fewer conversations now may take the next waiting ones (never those
+    just moved off them: ``pickup.moved_off``)."""
     from cluetrain.inbox import pickup
 
     ids = [pk for pk in person_ids if pk is not None]
@@ -157,7 +155,7 @@ def _free_capacity(
         organization=organization, person_id__in=ids, is_active=True
     ).select_related("person", "organization")
     for membership in memberships:
-        pickup.pick_up(membership, skip=moved)
+        pickup.pick_up(membership)
 
 
 # ---- Assignment ------------------------------------------------------------------------------
@@ -181,7 +179,9 @@ def do_assign(
     """Give conversations to ``assignee``, or put them in ``department``'s queue (no assignee).
 
     The people who held them before have room for more, so the routing may hand them the
-    next waiting conversation.
+    next waiting conversation, though not these: each ``assigned`` event names whom it took
+    the conversation from (``from_id``, a person id), and no pick-up gives a conversation back
+    to that person until it is handed over again (``pickup.moved_off``).
     """
     organization, items = _targets(person, conversations)
     if assignee is None and department is None:
@@ -218,19 +218,34 @@ def do_assign(
         }
         if department is not None:
             detail["department"] = department.name
-        _events(person, changed, "assigned", **detail)
+        ConversationEvent.objects.bulk_create(
+            ConversationEvent(
+                conversation=c,
+                actor=person,
+                kind="assigned",
+                detail={**detail, "from_id": _taken_from(c, new_assignee)},
+            )
+            for c in changed
+        )
         for c in changed:
             c.assignee, c.assigned_at = assignee, changes["assigned_at"]
             if department is not None:
                 c.department = department
             if assignee is not None and c.status == Status.NEW:
                 c.status = Status.OPEN
-        _free_capacity(organization, freed, moved=_ids(changed))
+        _free_capacity(organization, freed)
         if assignee is not None:
             hook_events.conversations_assigned(organization.pk, _ids(changed), now)
     if assignee is not None and assignee.pk != person.pk:
         _tell_assignee(person, organization, assignee, changed)
     return len(changed)
+
+
+def _taken_from(conversation: Conversation, new_assignee: int | None) -> int | None:
+    """Whom an assignment takes the conversation from: None when nobody held it or the holder
+    keeps it (only its department changes)."""
+    held = conversation.assignee_id
+    return held if held != new_assignee else None
 
 
 def _tell_assignee(
