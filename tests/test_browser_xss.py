@@ -21,6 +21,7 @@ from django.db import models
 from django.test import Client
 from django.urls import reverse
 
+from cluetrain.api.services import do_create_token
 from cluetrain.core.demo import DEMO_PASSWORD, load_demo
 from cluetrain.crisis.services import Declaration, do_declare_incident
 from cluetrain.crisis.updates import do_post_update
@@ -79,6 +80,7 @@ FIELDS = [
     ("voices.Voice", "name"),
     ("agencies.Agency", "name"),
     ("cohorts.Cohort", "name"),
+    ("api.ApiToken", "name"),
 ]
 # Each of these appears in a page only if the payload was not escaped (escaped, "<" is "&lt;").
 UNESCAPED = re.compile(
@@ -107,7 +109,13 @@ def _add_rows() -> list[str]:
     do_add_note(dana, conversation, "Checked with the depot.")
     do_tag(dana, [conversation], "signals")
     source = do_save_source(dana, organization, kind="bluesky", fields={"name": "Mentions"})
+    # A colleague's token, which the director sees in the list of everyone's tokens.
+    colleague = Person.objects.filter(
+        memberships__organization=organization, memberships__is_active=True
+    ).exclude(pk=dana.pk)
+    do_create_token(colleague.order_by("pk")[0], organization, "release bot")
     return [
+        reverse("tokens:organization"),
         reverse("crisis:incident", args=[incident.pk]),
         reverse("crisis:timeline", args=[incident.pk]),
         reverse("crisis_public:status", args=[incident.feed_token]),

@@ -75,9 +75,8 @@ def rules(request: HttpRequest, query: Query[RulesQuery]) -> HttpResponse | dict
     who = caller(request)
     policy.require(who.person, who.organization, Permission.EDIT_GUIDELINES)
     if query.format == "yaml":
-        return HttpResponse(
-            services.export_yaml(who.organization), content_type="application/yaml; charset=utf-8"
-        )
+        text = services.do_export_yaml(who.person, who.organization, via="api")
+        return HttpResponse(text, content_type="application/yaml; charset=utf-8")
     rule_set = services.rule_set_of(who.organization)
     own = services.rules_of(who.organization)
     return {

@@ -3,7 +3,8 @@ a person over a date range.
 
 Who may read which dashboard is decided by ``cluetrain.insights.views_access`` (the same rules
 as the pages); the figures are the dashboard's own tables (``cluetrain.insights.export``), read
-from the roll-ups.
+from the roll-ups. Each answer is audited as an export (``data.exported``, via "api"): it hands
+out the figures of the dashboards' CSV files.
 """
 
 from datetime import date, timedelta
@@ -55,6 +56,7 @@ def _answer(who: Caller, target: Target, query: InsightsQuery) -> dict[str, Any]
         tables.append(
             TableOut(name=built.name, title=built.title, header=built.header, rows=built.rows)
         )
+    export.record_api_read(snapshot, names, who.person)
     return {
         "scope": target.kind,
         "title": target.title,

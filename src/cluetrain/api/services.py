@@ -110,6 +110,37 @@ def tokens_of(person: Person) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(person=person).select_related("organization")
 
 
+def can_manage_tokens(person: Person | None, organization: Organization) -> bool:
+    """Whether ``person`` may see and revoke every token of ``organization``: its leads.
+
+    Seeing a token is its name, owner, scope and dates; nobody, leads included, ever sees
+    another person's secret (only its hash is stored) or acts with it.
+    """
+    return policy.can(person, organization, Permission.MANAGE_ORGANIZATION)
+
+
+def check_can_manage_tokens(person: Person, organization: Organization) -> None:
+    """``NotAllowed`` with the reason unless ``person`` may manage every token there."""
+    if not policy.is_member(person, organization):
+        raise NotAllowed(f"You are not a member of {organization.name}.")
+    if not can_manage_tokens(person, organization):
+        raise NotAllowed(
+            f"Only {organization.name}'s directors and administrators may see and revoke "
+            "everyone's API tokens; your own are at Settings → API tokens."
+        )
+
+
+def organization_tokens(person: Person, organization: Organization) -> QuerySet[ApiToken]:
+    """Every token acting in ``organization``, whoever's, newest first, revoked ones included;
+    for its leads only (``NotAllowed`` for anyone else).
+
+    Tokens of people who have left are listed too: they could act again if the person came
+    back, so a lead may want to revoke them.
+    """
+    check_can_manage_tokens(person, organization)
+    return ApiToken.objects.filter(organization=organization).select_related("person")
+
+
 def scope_roles(person: Person, organizations: list[Organization]) -> list[Role]:
     """The roles a person may limit a new token to: those held in any of ``organizations``.
 
@@ -126,18 +157,21 @@ def do_revoke_token(actor: Person | None, token: ApiToken) -> ApiToken:
     """Revoke ``token`` for good. ``actor`` None is the instance operator (the CLI).
 
     Its person may revoke it, and so may the organisation's leads: revoking speaks for nobody,
-    it only stops a leaked or forgotten secret.
+    it only stops a leaked or forgotten secret. Nobody is notified: the owner's scripts are
+    answered 401, and the audit log says who revoked it.
     """
     if (
         actor is not None
         and actor.pk != token.person_id
-        and not policy.can(actor, token.organization, Permission.MANAGE_ORGANIZATION)
+        and not can_manage_tokens(actor, token.organization)
     ):
         raise NotAllowed("Only the token's owner or the organisation's leads can revoke it.")
     with transaction.atomic():
         # Conditional, so revoking twice keeps the first moment and records one event.
         if ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now()):
-            audit.record(token.organization, actor, "api_token.revoked", token)
+            # The owner is named: a lead's revocation stops someone else's scripts.
+            owner = token.person.email
+            audit.record(token.organization, actor, "api_token.revoked", token, owner=owner)
     token.refresh_from_db(fields=["revoked_at"])
     return token
 

@@ -1,7 +1,8 @@
-"""Settings → API tokens: a person lists, creates and revokes their own personal API tokens.
+"""Settings → API tokens: a person lists, creates and revokes their own personal API tokens;
+the organisation's leads also list and revoke everyone's (never seeing a secret).
 
-The rules (which scopes a person may give a token, who may revoke it, the audit events) are the
-services' in api/services.py, the same ones ``cluetrain token`` calls.
+The rules (which scopes a person may give a token, who may see and revoke which, the audit
+events) are the services' in api/services.py, the same ones ``cluetrain token`` calls.
 """
 
 from __future__ import annotations
@@ -96,7 +97,11 @@ def index(request: MemberRequest) -> HttpResponse:
             context = {"token": token, "secret": secret}
             return render(request, "api/tokens/created.html", context, status=201)
     status = 400 if request.method == "POST" else 200
-    context = {"tokens": services.tokens_of(person), "form": form}
+    context = {
+        "tokens": services.tokens_of(person),
+        "form": form,
+        "can_manage": services.can_manage_tokens(person, request.organization),
+    }
     return render(request, "api/tokens/index.html", context, status=status)
 
 
@@ -104,8 +109,30 @@ def index(request: MemberRequest) -> HttpResponse:
 @member_required
 def revoke(request: MemberRequest, pk: int) -> HttpResponse:
     # Only the person's own tokens are found here, whatever their roles: leads revoke
-    # others' tokens from the command line or the admin.
+    # others' tokens from the organisation's list below.
     token = get_object_or_404(services.tokens_of(request.user), pk=pk)
     services.do_revoke_token(request.user, token)
     messages.success(request, f"The token “{token.name}” is revoked; scripts using it are refused.")
     return redirect("tokens:index")
+
+
+@never_cache
+@member_required
+def organization_index(request: MemberRequest) -> HttpResponse:
+    tokens = services.organization_tokens(request.user, request.organization)  # 403 unless lead
+    return render(request, "api/tokens/organization.html", {"tokens": tokens})
+
+
+@require_POST
+@member_required
+def organization_revoke(request: MemberRequest, pk: int) -> HttpResponse:
+    # The permission is checked before the lookup, so a non-lead learns nothing of which ids
+    # exist (403 for all), and a lead finds only the current organisation's tokens (404).
+    tokens = services.organization_tokens(request.user, request.organization)
+    token = get_object_or_404(tokens.select_related("organization"), pk=pk)
+    services.do_revoke_token(request.user, token)
+    owner = token.person.full_name or token.person.email
+    messages.success(
+        request, f"{owner}'s token “{token.name}” is revoked; scripts using it are refused."
+    )
+    return redirect("tokens:organization")
