@@ -404,6 +404,8 @@ def self_sufficiency_csv(request: MemberRequest) -> HttpResponse:
         start=start.isoformat(),
         end=end.isoformat(),
         department_id=department.pk if department else None,
+        via="web",
+        format="csv",
     )
     response["Content-Disposition"] = (
         f'attachment; filename="self-sufficiency-{start:%Y-%m}-{end:%Y-%m}.csv"'

@@ -62,6 +62,8 @@ def cost(request: MemberRequest, kind: str = "") -> HttpResponse:
             start=start.isoformat(),
             end=end.isoformat(),
             department_id=department.pk if department else None,
+            via="web",
+            format="csv",
         )
         response = HttpResponse(
             cost_export.as_csv(summary, department.name if department else ""),

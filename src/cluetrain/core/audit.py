@@ -10,6 +10,7 @@ import csv
 import getpass
 import io
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -51,17 +52,25 @@ def os_user() -> str:
         return f"uid {os.getuid()}" if hasattr(os, "getuid") else ""
 
 
+def command_line_origin() -> dict[str, str]:
+    """Where a command ran, in place of a person: the OS user, and the machine, since several
+    machines (web, workers, an operator's shell) may share one database."""
+    return {"os_user": os_user(), "host": socket.gethostname()}
+
+
 def record_everywhere(
     verb: str, target: object = "", *, using: str = "default", **data: Any
 ) -> int:
     """One event in every organisation, for what touched them all (a backup, a restore).
 
-    Made by the command line, so there is no actor: the OS user goes in the data instead.
-    Returns how many events were written.
+    An event always belongs to an organisation (each one's leads read their own log), so an
+    installation-wide act is written once in each; with no organisation there is nobody to
+    tell and nothing is written. Made by the command line, so there is no actor: where it ran
+    goes in the data instead. Returns how many events were written.
     """
     from cluetrain.organizations.models import Organization
 
-    data = {"os_user": os_user(), **data}
+    data = {"via": "cli", **command_line_origin(), **data}
     organizations = Organization.objects.using(using).order_by("pk").values_list("pk", flat=True)
     events = AuditEvent.objects.using(using).bulk_create(
         AuditEvent(organization_id=pk, actor=None, verb=verb, target=str(target)[:200], data=data)
@@ -71,15 +80,20 @@ def record_everywhere(
 
 
 def record_export(
-    organization: Organization, actor: Person | None, what: str, **data: Any
+    organization: Organization, actor: Person | None, what: str, *, via: str, **data: Any
 ) -> AuditEvent:
-    """A data export (a CSV file, a report) of ``what``: who took which data out.
+    """Data leaving Cluetrain: ``what`` (e.g. "insights.topics") taken out by ``actor``.
 
-    ``actor`` is None for the command line, whose OS user is recorded instead.
+    The one helper every export calls: a file downloaded from a page, a report printed by a
+    command, a bulk read through the API. ``via`` says which ("web", "api", "cli"); ``data``
+    says which data (period, scope, format). ``actor`` None is the command line, whose OS user
+    and machine are recorded instead. Call it once the export can no longer be refused (after
+    the permission check and the building of the data), so a refused export is not recorded.
     """
+    origin: dict[str, Any] = {"via": via}
     if actor is None:
-        data = {"os_user": os_user(), **data}
-    return record(organization, actor, "data.exported", what, **data)
+        origin |= command_line_origin()
+    return record(organization, actor, "data.exported", what, **origin, **data)
 
 
 def _address(request: HttpRequest | None) -> str:
@@ -196,7 +210,9 @@ def export_csv(person: Person, organization: Organization, chosen: AuditFilter) 
     Checks the permission now, before the first line is asked for (the lines are streamed).
     """
     check_can_read(person, organization)
-    record_export(organization, person, "audit_log", filters=_described(chosen))
+    record_export(
+        organization, person, "audit_log", via="web", format="csv", filters=_described(chosen)
+    )
     return _csv_lines(_filtered(organization, chosen))
 
 

@@ -16,10 +16,12 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.html import escape
 
+from cluetrain.core import audit
 from cluetrain.core.spreadsheet import safe_cell as _cell
 from cluetrain.crisis.models import Incident, PausedDelivery
 from cluetrain.inbox.models import Conversation
 from cluetrain.listening.models import Direction, Message
+from cluetrain.organizations.models import Person
 
 BASELINE = timedelta(hours=1)
 BUCKETS = (
@@ -130,6 +132,23 @@ def _responses(report: Report) -> None:
         report.median_response_minutes = round(statistics.median(waits), 1)
         ordered = sorted(waits)
         report.p90_response_minutes = round(ordered[int(0.9 * (len(ordered) - 1))], 1)
+
+
+def record_download(incident: Incident, actor: Person, file_format: str) -> None:
+    """Audit that the incident's report left Cluetrain as a file ("csv" or "html").
+
+    The HTML file holds the whole timeline (who did what, in their words), the CSV the figures;
+    reading the report on its page is not an export and is not recorded.
+    """
+    audit.record_export(
+        incident.organization,
+        actor,
+        "crisis.incident_report",
+        via="web",
+        format=file_format,
+        incident=incident.pk,
+        title=incident.title[:100],
+    )
 
 
 def as_csv(report: Report) -> str:

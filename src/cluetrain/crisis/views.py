@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cluetrain.core import audit
 from cluetrain.core.errors import ServiceError
 from cluetrain.crisis import pausing, report, runbooks, scope, services, updates
 from cluetrain.crisis.forms import (
@@ -285,9 +284,7 @@ def incident_report(request: MemberRequest, incident_id: int, kind: str = "") ->
     built = report.build(item)
     if kind == "csv":
         response = HttpResponse(report.as_csv(built), content_type="text/csv; charset=utf-8")
-        audit.record_export(
-            item.organization, request.user, "crisis.incident_report", incident=item.pk
-        )
+        report.record_download(item, request.user, "csv")
         response["Content-Disposition"] = f'attachment; filename="incident-{item.pk}.csv"'
         return response
     context = {
@@ -298,6 +295,7 @@ def incident_report(request: MemberRequest, incident_id: int, kind: str = "") ->
     }
     if kind == "html":
         response = render(request, "crisis/report_export.html", context)
+        report.record_download(item, request.user, "html")
         response["Content-Disposition"] = f'attachment; filename="incident-{item.pk}.html"'
         return response
     return render(request, "crisis/report.html", context)

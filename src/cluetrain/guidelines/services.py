@@ -279,6 +279,29 @@ def export_yaml(organization: Organization) -> str:
     return dump_rules(rules_of(organization) or default_rules())
 
 
+def do_export_yaml(actor: Person, organization: Organization, *, via: str) -> str:
+    """The rules file for its editors (``NotAllowed`` for anyone else), recorded as an export.
+
+    The rules name what must not be said (unreleased projects, embargoed dates), so the file
+    that carries them all out is audited like any other export; ``via`` is "web" or "api".
+    """
+    policy.require(actor, organization, Permission.EDIT_GUIDELINES)
+    own = rules_of(organization)
+    specs = own or default_rules()
+    text = dump_rules(specs)
+    rule_set = rule_set_of(organization) if own else None
+    audit.record_export(
+        organization,
+        actor,
+        "guidelines.rules",
+        via=via,
+        format="yaml",
+        version=rule_set.version if rule_set else 0,  # 0: the built-in rules
+        rules=len(specs),
+    )
+    return text
+
+
 def do_save_rule(
     actor: Person,
     organization: Organization,

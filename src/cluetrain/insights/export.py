@@ -465,12 +465,25 @@ def record_download(snapshot: Snapshot, name: str, actor: Person | None, *, via:
     Called by every CSV button and by ``cluetrain export`` (``actor`` None: the OS user is
     kept instead), once the file is built, so a refused or failed export is not recorded.
     """
+    _record(snapshot, f"insights.{name}", actor, via=via, format="csv", table=name)
+
+
+def record_api_read(snapshot: Snapshot, names: list[str], actor: Person) -> None:
+    """Audit that tables ``names`` of ``snapshot`` were read through the API.
+
+    The API hands out the very figures of the CSV files, to scripts that fetch them in bulk,
+    so a read there is an export too; one event per request, however many tables it asked for.
+    """
+    what = f"insights.{names[0]}" if len(names) == 1 else "insights.tables"
+    _record(snapshot, what, actor, via="api", format="json", table=", ".join(names))
+
+
+def _record(snapshot: Snapshot, what: str, actor: Person | None, **data: Any) -> None:
     scope = snapshot.scope
     audit.record_export(
         snapshot.organization,
         actor,
-        f"insights.{name}",
-        table=name,
+        what,
         scope=snapshot.kind,
         department_id=scope.department_id,
         voice_id=scope.voice_id,
@@ -478,7 +491,7 @@ def record_download(snapshot: Snapshot, name: str, actor: Person | None, *, via:
         start=snapshot.period.start.isoformat(),
         end=snapshot.period.end.isoformat(),
         time_zone=snapshot.time_zone,
-        via=via,
+        **data,
     )
 
 

@@ -79,16 +79,21 @@ class Command(BaseCommand):
         result = index.self_sufficiency(organization, start, end, department=department)
         if options["csv"]:
             self.stdout.write(index.as_csv(result), ending="")
-            audit.record_export(
-                organization,
-                None,
-                "agencies.self_sufficiency",
-                start=start.isoformat(),
-                end=end.isoformat(),
-                department_id=department.pk if department else None,
-                via="cli",
-            )
-            return
+        else:
+            self._index_table(result)
+        # The table is the CSV's figures in columns: printed either way, they have left.
+        audit.record_export(
+            organization,
+            None,
+            "agencies.self_sufficiency",
+            via="cli",
+            format="csv" if options["csv"] else "table",
+            start=start.isoformat(),
+            end=end.isoformat(),
+            department_id=department.pk if department else None,
+        )
+
+    def _index_table(self, result: index.IndexResult) -> None:
         self.stdout.write(f"{'month':<8} {'in-house':>8} {'agency':>7} {'share':>7}")
         for month in result.months:
             share = "—" if month.tally.share is None else f"{month.tally.share:.1f} %"

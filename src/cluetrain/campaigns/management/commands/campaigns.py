@@ -83,15 +83,20 @@ class Command(BaseCommand):
         summary = costs.cost_summary(organization, _date(options["start"]), _date(options["end"]))
         if options["csv"]:
             self.stdout.write(cost_export.as_csv(summary), ending="")
-            audit.record_export(
-                organization,
-                None,
-                "campaigns.cost",
-                start=str(options["start"]),
-                end=str(options["end"]),
-                via="cli",
-            )
-            return
+        else:
+            self._cost_table(summary)
+        # The lines are the CSV's figures in words: printed either way, they have left.
+        audit.record_export(
+            organization,
+            None,
+            "campaigns.cost",
+            via="cli",
+            format="csv" if options["csv"] else "table",
+            start=str(options["start"]),
+            end=str(options["end"]),
+        )
+
+    def _cost_table(self, summary: costs.CostSummary) -> None:
         for item in summary.activities:
             self.stdout.write(f"{item.label}: {item.hours} h, {item.cost} {summary.currency}")
         self.stdout.write(f"Total: {summary.hours} h, {summary.cost} {summary.currency}")
