@@ -56,6 +56,7 @@ def setup_django(workdir: Path, database_url: str | None) -> None:
     os.environ["CLUETRAIN_DATA_DIR"] = str(workdir / "data")
     os.environ["DJANGO_SETTINGS_MODULE"] = "cluetrain.settings"
     os.environ["CLUETRAIN_LOG_LEVEL"] = "WARNING"
+    os.environ["CLUETRAIN_ALLOW_PRIVATE_URLS"] = "true"  # the local PDS is on loopback
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     else:

@@ -89,7 +89,11 @@ def test_killing_the_worker_twenty_times_loses_nothing_and_doubles_nothing(
             for post in posts
         )
 
-    env = worker_env() | {"CLUETRAIN_PUBLISH_LEASE": "2", "CLUETRAIN_PUBLISH_THREADS": "2"}
+    env = worker_env() | {
+        "CLUETRAIN_PUBLISH_LEASE": "2",
+        "CLUETRAIN_PUBLISH_THREADS": "2",
+        "CLUETRAIN_ALLOW_PRIVATE_URLS": "true",  # the local PDS is on loopback
+    }
     command = [sys.executable, "-m", "cluetrain", "worker", "--interval", "0.05", "-v", "0"]
     rng = random.Random(20261122)
     kills = 0

@@ -141,7 +141,7 @@ def test_the_argument_overrides_the_setting(settings: Any, no_dns: None) -> None
 def test_the_guarded_session_refuses_an_internal_address_before_calling(
     no_dns: None,
 ) -> None:
-    from cluetrain.core.urlguard import GuardedSession
+    from cluetrain.core.pinned_http import GuardedSession
 
     with pytest.raises(ServiceError, match="link-local"):
         GuardedSession().get("http://169.254.169.254/latest/meta-data/")
@@ -150,7 +150,7 @@ def test_the_guarded_session_refuses_an_internal_address_before_calling(
 def test_the_guarded_session_refuses_a_redirect_into_the_network() -> None:
     import responses
 
-    from cluetrain.core.urlguard import GuardedSession
+    from cluetrain.core.pinned_http import GuardedSession
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.get("https://public.example/", status=302, headers={"Location": "http://10.0.0.5/"})

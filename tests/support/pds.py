@@ -105,6 +105,14 @@ def pds_network() -> Iterator[dict[str, Any]]:
             _stop(proc)
 
 
+@pytest.fixture(autouse=True)
+def _loopback_servers_allowed(request: pytest.FixtureRequest) -> None:
+    """A test that uses the local network talks to loopback on purpose: allow private
+    addresses for it (a test about refusing them sets the setting back itself)."""
+    if "pds_network" in request.fixturenames:
+        request.getfixturevalue("settings").ALLOW_PRIVATE_URLS = True
+
+
 @pytest.fixture(scope="session")
 def pds(pds_network: dict[str, Any]) -> str:
     """The base URL (``http://127.0.0.1:PORT``) of a PDS that lives for the whole test session."""

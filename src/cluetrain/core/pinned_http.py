@@ -7,17 +7,32 @@ through. Here the check moves into the connection itself: the network backend of
 connection pool resolves the name once, refuses the whole name if any answer is private, and
 opens the socket to an address from that same answer. TLS still verifies the certificate
 against the host name, since httpcore hands the name, not the address, to the handshake.
+
+``GuardedSession`` does the same for ``requests`` (Mastodon.py's HTTP stack): its connections
+are urllib3 ones whose socket is opened the same way.
+
+``pinned_socket`` is the same for clients that take a connected socket (WebSockets).
+
+Through an outgoing proxy (``HTTPS_PROXY``), the socket goes to the proxy, which then does
+the name lookup; the address check before each request still applies, the pinning cannot.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 import typing
 from typing import Any
 
 import httpcore
 import httpx
+import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 from cluetrain.core import urlguard
 from cluetrain.core.errors import ServiceError
@@ -74,17 +89,132 @@ def checked_addresses(host: str, port: int) -> list[str]:
     return [str(ip) for ip in ordered]
 
 
-def pinned_client(**options: Any) -> httpx.Client:
-    """An ``httpx.Client`` (same options) whose every connection is checked and pinned."""
-    transport = httpx.HTTPTransport()
+def pinned_socket(host: str, port: int, timeout: float) -> socket.socket:
+    """A TCP socket to an address of ``host`` that ``checked_addresses`` accepted, for clients
+    that take a connected socket (the WebSocket one); ``AddressRefused`` or ``OSError``."""
+    failure: OSError | None = None
+    for address in checked_addresses(host, port):
+        try:
+            return socket.create_connection((address, port), timeout=timeout)
+        except OSError as exc:
+            failure = exc
+    assert failure is not None
+    raise failure
+
+
+# What httpx.Client hands its default transport; a client given its own transport ignores them.
+_TRANSPORT_OPTIONS = ("verify", "cert", "trust_env", "http1", "http2", "limits")
+
+
+def pinned_transport(**options: Any) -> httpx.HTTPTransport:
+    """An httpx transport (connection pool, ``httpx.HTTPTransport`` options) whose every
+    connection is checked and pinned."""
+    transport = httpx.HTTPTransport(**options)
     # httpx has no public hook for name resolution; its connection pool takes a network
     # backend, the one place where the name becomes a socket. httpx is pinned in the lock
     # files and tests/test_pinned_http.py fails if this attribute stops being used.
     transport._pool._network_backend = _PinnedBackend()
-    return httpx.Client(transport=transport, **options)
+    return transport
+
+
+def pinned_client(**options: Any) -> httpx.Client:
+    """An ``httpx.Client`` (same options) whose every connection is checked and pinned."""
+    wanted = {name: options[name] for name in _TRANSPORT_OPTIONS if name in options}
+    return httpx.Client(transport=pinned_transport(**wanted), **options)
 
 
 def refused_address(exc: BaseException) -> str | None:
-    """The refusal message when an httpx error came from ``AddressRefused``; None otherwise."""
+    """The refusal message when an httpx error came from ``AddressRefused`` (directly, or
+    through a library's own error raised from it, as atproto's are); None otherwise."""
     cause = exc.__cause__
+    for _ in range(4):
+        if cause is None or isinstance(cause, AddressRefused):
+            break
+        cause = cause.__cause__
     return str(cause) if isinstance(cause, AddressRefused) else None
+
+
+class _PinnedConnection(HTTPConnection):
+    """A urllib3 connection whose socket goes to an address ``checked_addresses`` accepted."""
+
+    def _new_conn(self) -> socket.socket:
+        # urllib3's own _new_conn, with the one name lookup replaced by the checked one.
+        try:
+            addresses = checked_addresses(self._dns_host, self.port)
+        except httpcore.ConnectError as exc:
+            raise NewConnectionError(self, str(exc)) from exc
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                return create_connection(
+                    (address, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError as exc:
+                raise ConnectTimeoutError(
+                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                ) from exc
+            except OSError as exc:  # the name's next address, as above
+                failure = exc
+        raise NewConnectionError(self, f"Failed to establish a new connection: {failure}")
+
+
+class _PinnedTLSConnection(_PinnedConnection, HTTPSConnection):
+    """HTTPS: ``connect`` wraps the pinned socket and verifies the certificate for ``host``."""
+
+
+class _PinnedPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedConnection
+
+
+class _PinnedTLSPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedTLSConnection
+
+
+class _PinnedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _PinnedPool, "https": _PinnedTLSPool}
+
+
+class GuardedSession(requests.Session):
+    """A ``requests`` session that checks every address it calls, redirects included, and
+    opens each connection to an address it has just checked.
+
+    For libraries that make their own calls to addresses a remote server hands them: Mastodon.py
+    takes the token endpoint from an instance's OAuth metadata, so an instance could point it
+    at ``http://169.254.169.254/``. Refusals are ``ServiceError``s, before or at the connection.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mount("http://", _PinnedAdapter())
+        self.mount("https://", _PinnedAdapter())
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        urlguard.check_public_url(str(request.url or ""), unknown_host_ok=True)
+        try:
+            return super().send(request, **kwargs)
+        except requests.ConnectionError as exc:
+            refused = _refusal_in(exc)
+            if refused:
+                raise ServiceError(refused) from exc
+            raise
+
+
+def _refusal_in(exc: BaseException) -> str | None:
+    """The ``AddressRefused`` message somewhere in a requests error's chain, if there is one."""
+    # requests wraps urllib3's MaxRetryError, whose ``reason`` is the NewConnectionError
+    # raised from the refusal.
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None:
+            return None
+        if isinstance(seen, AddressRefused):
+            return str(seen)
+        reason = getattr(seen, "reason", None)
+        wrapped = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = seen.__cause__ or (reason if isinstance(reason, BaseException) else wrapped)
+    return None

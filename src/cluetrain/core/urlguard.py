@@ -7,22 +7,19 @@ admin page on loopback, and read the answer back from an error message: a server
 forgery. ``check_public_url`` refuses such addresses unless ``settings.ALLOW_PRIVATE_URLS``
 says this deployment talks to private hosts on purpose (tests, an intranet Mastodon).
 
-The check is made when an address is given, and again by ``GuardedSession`` on every call a
-library makes; outgoing hooks and publishing webhooks check again before every delivery and
-connect through ``core.pinned_http``, which checks the address the socket is opened to (so a
-DNS answer that changes between the check and the call cannot slip through); link previews pin
-the checked address in the same spirit. Libraries with their own HTTP stack (Mastodon.py)
-get the per-request check only.
+The check is made when an address is given, and again before every call. The calls
+themselves go through ``core.pinned_http`` (httpx clients, and ``GuardedSession`` for
+Mastodon.py's requests), which checks the address each socket is opened to, so that a DNS
+answer that changes between the check and the call cannot slip through; link previews pin
+the checked address in the same spirit.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 
 from cluetrain.core.errors import ServiceError
@@ -139,16 +136,3 @@ def check_public_url(
                 "An administrator can allow such addresses with CLUETRAIN_ALLOW_PRIVATE_URLS."
             )
     return url
-
-
-class GuardedSession(requests.Session):
-    """A ``requests`` session that checks every address it calls, redirects included.
-
-    For libraries that make their own calls to addresses a remote server hands them: Mastodon.py
-    takes the token endpoint from an instance's OAuth metadata, so an instance could point it
-    at ``http://169.254.169.254/``. The check runs on each request the session sends.
-    """
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        check_public_url(str(request.url or ""), unknown_host_ok=True)
-        return super().send(request, **kwargs)

@@ -2,8 +2,9 @@
 and checking the ID token's signature and claims.
 
 Every address Cluetrain calls comes from an administrator (the issuer) or from the issuer's
-discovery document, so each one passes ``check_public_url`` before it is called, and redirects
-are not followed: a provider cannot point Cluetrain at its own network.
+discovery document, so each one passes ``check_public_url`` before it is called and is called
+through a pinned client (``core.pinned_http``: the socket goes to the address just checked),
+and redirects are not followed: a provider cannot point Cluetrain at its own network.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 import jwt
 
 from cluetrain.core.errors import ServiceError
+from cluetrain.core.pinned_http import pinned_client, refused_address
 from cluetrain.core.urlguard import check_public_url
 
 TIMEOUT = httpx.Timeout(10.0)
@@ -45,8 +47,12 @@ class Pending:
 
 def _get_json(url: str, what: str) -> dict[str, Any]:
     try:
-        response = httpx.get(check_public_url(url), timeout=TIMEOUT, follow_redirects=False)
+        with pinned_client(timeout=TIMEOUT, follow_redirects=False) as client:
+            response = client.get(check_public_url(url))
     except httpx.HTTPError as exc:
+        refused = refused_address(exc)
+        if refused:
+            raise ServiceError(f"The provider's {what} cannot be read: {refused}") from exc
         raise ServiceError(f"The provider's {what} cannot be read: {type(exc).__name__}.") from exc
     if response.status_code != 200:
         raise ServiceError(f"The provider's {what} answered {response.status_code}.")
@@ -122,20 +128,22 @@ def exchange_code(
 ) -> str:
     """Trade the authorisation code for tokens; the ID token (a JWT, not yet checked)."""
     try:
-        response = httpx.post(
-            check_public_url(token_endpoint),
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
-            },
-            auth=(client_id, client_secret),  # client_secret_basic, which every provider offers
-            headers={"Accept": "application/json"},
-            timeout=TIMEOUT,
-            follow_redirects=False,
-        )
+        with pinned_client(timeout=TIMEOUT, follow_redirects=False) as client:
+            response = client.post(
+                check_public_url(token_endpoint),
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": redirect_uri,
+                    "code_verifier": verifier,
+                },
+                auth=(client_id, client_secret),  # client_secret_basic: every provider has it
+                headers={"Accept": "application/json"},
+            )
     except httpx.HTTPError as exc:
+        refused = refused_address(exc)
+        if refused:
+            raise ServiceError(f"The provider cannot be reached: {refused}") from exc
         raise ServiceError(f"The provider cannot be reached: {type(exc).__name__}.") from exc
     if response.status_code != 200:
         raise ServiceError(

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import httpx
 
 from cluetrain.core.errors import ServiceError
+from cluetrain.core.pinned_http import pinned_client, refused_address
 from cluetrain.core.urlguard import check_public_url
 from cluetrain.listening.backpressure import Gate
 from cluetrain.listening.models import Source
@@ -68,9 +69,12 @@ def fetch(
     client: httpx.Client | None = None,
 ) -> Fetched:
     """GET ``url`` with Cluetrain's address guard on every redirect, reading at most
-    ``max_bytes`` of the body (a larger answer is an error, not a silent cut)."""
+    ``max_bytes`` of the body (a larger answer is an error, not a silent cut).
+
+    Each connection is opened to an address checked as it is opened (``core.pinned_http``),
+    so a feed's name cannot be pointed inside between the check and the call."""
     owned = client is None
-    http = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    http = client or pinned_client(timeout=TIMEOUT, follow_redirects=False)
     try:
         for _ in range(MAX_REDIRECTS + 1):
             try:
@@ -86,6 +90,9 @@ def fetch(
                     body = _read(response, max_bytes, url)
                     return Fetched(response.status_code, body, response.headers, url)
             except httpx.HTTPError as exc:
+                refused = refused_address(exc)
+                if refused:
+                    raise ListenError(refused) from exc
                 raise ListenError(
                     f"{_host(url)} could not be reached ({type(exc).__name__})."
                 ) from exc

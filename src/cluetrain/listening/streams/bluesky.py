@@ -32,6 +32,7 @@ from atproto_core.did_doc import DidDocument
 from django.conf import settings
 
 from cluetrain.core.errors import ServiceError
+from cluetrain.core.pinned_http import pinned_client, pinned_socket
 from cluetrain.core.urlguard import check_public_url
 from cluetrain.listening.backpressure import Gate
 from cluetrain.listening.heard import Heard
@@ -214,7 +215,8 @@ class HandleResolver:
         self.directory = (directory or settings.PLC_DIRECTORY).rstrip("/")
         self.handles: dict[str, str] = {}
         self._waiting: dict[str, int] = {}  # DID -> failed attempts
-        self._client: httpx.Client | None = None
+        self._client: httpx.Client | None = None  # the stream's own server
+        self._guarded: httpx.Client | None = None  # servers other documents name
 
     def known(self, did: str, handle: str) -> None:
         self.handles[did] = handle
@@ -222,10 +224,16 @@ class HandleResolver:
     def _get_json(self, url: str, *, guard: bool, **params: str) -> dict[str, Any] | None:
         """A JSON object from ``url``, or None; read up to ``MAX_DOCUMENT_BYTES`` only.
         ``guard``: the address came from someone else's document, so it must be public."""
-        if self._client is None:
+        # Guarded addresses connect through a pinned client: a name checked here cannot
+        # answer with an inside address when the socket is opened a moment later.
+        if guard and self._guarded is None:
+            self._guarded = pinned_client(timeout=2.0, follow_redirects=False)
+        if not guard and self._client is None:
             self._client = httpx.Client(timeout=2.0, follow_redirects=False)
+        client = self._guarded if guard else self._client
+        assert client is not None
         try:
-            with self._client.stream(
+            with client.stream(
                 "GET", check_public_url(url) if guard else url, params=params or None
             ) as answer:
                 if answer.status_code != 200:
@@ -304,9 +312,10 @@ class HandleResolver:
             )
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        for client in (self._client, self._guarded):
+            if client is not None:
+                client.close()
+        self._client = self._guarded = None
 
 
 class BlueskyListener(Listener):
@@ -449,10 +458,18 @@ class BlueskyListener(Listener):
         url = self.url
         if self.source.cursor.isdigit():
             url += f"?cursor={self.source.cursor}"
+        parts = urlsplit(url)
+        sock = None
         try:
-            return connect(url, max_size=MAX_FRAME, open_timeout=10, close_timeout=1)
+            # The socket goes to an address checked as it is opened (no DNS rebinding);
+            # websockets then speaks TLS over it, verified against the host name.
+            port = parts.port or (443 if parts.scheme == "wss" else 80)
+            sock = pinned_socket(parts.hostname or "", port, timeout=10)
+            return connect(url, sock=sock, max_size=MAX_FRAME, open_timeout=10, close_timeout=1)
         except Exception as exc:
-            raise ListenError(f"Cannot reach {urlsplit(self.url).netloc}: {exc}") from exc
+            if sock is not None:
+                sock.close()
+            raise ListenError(f"Cannot reach {parts.netloc}: {exc}") from exc
 
     def _read(self, stop: threading.Event, gate: Gate | None, idle_exit: float | None) -> int:
         """Read frames until ``stop`` (or, with ``idle_exit``, a quiet stream); flush on a clock."""

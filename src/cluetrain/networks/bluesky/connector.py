@@ -23,6 +23,7 @@ from atproto import AtUri, Client, Session, SessionEvent
 from atproto import exceptions as at
 from atproto_client.request import Request
 
+from cluetrain.core.pinned_http import pinned_transport
 from cluetrain.networks.base import (
     Account,
     ConnectorError,
@@ -68,11 +69,14 @@ def _shared_transport() -> httpx.HTTPTransport:
     A new HTTP client loads the TLS certificate store (about 20 ms, longer than a post takes)
     and opens new connections, which a worker building a connector per job would pay each
     time. Keyed by process id, so that a forked process never shares its parent's sockets.
+    Pinned (``core.pinned_http``): the server's address was checked when the voice was
+    connected, and each new connection checks the address it is opened to again, so a name
+    that later points inside is refused.
     """
     pid = os.getpid()
     transport = _transports.get(pid)
     if transport is None:
-        transport = _transports[pid] = httpx.HTTPTransport()
+        transport = _transports[pid] = pinned_transport()
     return transport
 
 

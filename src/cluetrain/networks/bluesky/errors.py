@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import httpx
 from atproto import exceptions as at
 
+from cluetrain.core.pinned_http import refused_address
 from cluetrain.networks.base import (
     ConnectorError,
     ContentRejected,
@@ -61,6 +62,8 @@ def may_have_landed(exc: BaseException) -> bool:
     unreadable, or the server failed (the reference PDS also answers 500 when a record with
     the requested key already exists).
     """
+    if refused_address(exc):
+        return False  # refused before a connection was opened: nothing was sent
     if isinstance(exc, httpx.TransportError | ValueError | at.ModelError):
         return True
     if not isinstance(exc, at.RequestErrorBase):
@@ -71,6 +74,9 @@ def may_have_landed(exc: BaseException) -> bool:
 
 def translate(exc: BaseException) -> ConnectorError:
     """The connector error that stands for ``exc``, one of ``FAILURES``."""
+    refused = refused_address(exc)
+    if refused:  # for good: the voice's server has to be given again
+        return ConnectorError(f"The Bluesky server cannot be called: {refused}")
     if isinstance(exc, httpx.TimeoutException | at.InvokeTimeoutError):
         return NetworkError("The Bluesky server did not answer in time.")
     if isinstance(exc, httpx.TransportError):

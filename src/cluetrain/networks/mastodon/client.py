@@ -28,7 +28,7 @@ from mastodon.errors import (
     MastodonRatelimitError,
 )
 
-from cluetrain.core.urlguard import GuardedSession
+from cluetrain.core.pinned_http import GuardedSession
 from cluetrain.networks.base import (
     ConnectorError,
     ContentRejected,
