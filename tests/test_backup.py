@@ -251,14 +251,24 @@ def test_a_backup_taken_while_people_write_is_one_consistent_instant(
 def test_restore_with_force_replaces_a_database_in_use(
     transactional_db: None, media_root: Path, tmp_path: Path
 ) -> None:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
     from cluetrain.backups.services import do_restore
 
     Organization.objects.create(name="Kept", slug="kept")
+    default_storage.save("posts/kept.png", ContentFile(b"kept image"))
     archive = do_backup(tmp_path / "kept.tar.gz").path
     Organization.objects.create(name="Later", slug="later")
+    default_storage.save("posts/later.png", ContentFile(b"uploaded after the backup"))
+    default_storage.delete("posts/kept.png")
 
     result = do_restore(archive, force=True)
 
     assert result.rows > 0
     assert Organization.objects.filter(slug="kept").exists()
     assert not Organization.objects.filter(slug="later").exists()
+    # The media are the archive's too: the deleted file is back, the newer one is gone.
+    assert default_storage.open("posts/kept.png").read() == b"kept image"
+    assert not default_storage.exists("posts/later.png")
+    assert (result.media_files, result.media_removed) == (1, 1)

@@ -68,6 +68,7 @@ class RestoreResult:
     rows: int
     media_files: int
     migrated: bool
+    media_removed: int
     manifest: dict[str, Any]
 
 
@@ -272,7 +273,7 @@ def do_restore(
                     f"{t} ({counts.get(t)} rows, expected {expected[t]})" for t in differing[:5]
                 )
             )
-        media = _restore_media(unpacked)
+        media, removed = _restore_media(unpacked)
         migrated = _migrate_if_behind(unpacked, using)
     # Only now: the restore replaced the whole database, so an event written before it would
     # be gone. Written into the restored database (migrated first, so its table is current).
@@ -284,6 +285,7 @@ def do_restore(
         made_at=unpacked.manifest.get("created_at", ""),
         rows=sum(counts.values()),
         media_files=media,
+        media_removed=removed,
         forced=force,
         ignored_key_mismatch=ignore_key_mismatch,
     )
@@ -292,12 +294,18 @@ def do_restore(
         rows=sum(counts.values()),
         media_files=media,
         migrated=migrated,
+        media_removed=removed,
         manifest=unpacked.manifest,
     )
 
 
-def _restore_media(unpacked: UnpackedArchive) -> int:
-    count = 0
+def _restore_media(unpacked: UnpackedArchive) -> tuple[int, int]:
+    """Put the archive's media files in place; (files restored, files removed).
+
+    The storage ends up holding exactly the archive's files: one left over from after the
+    backup belongs to a row the restore took away, and would otherwise linger unseen.
+    """
+    restored: set[str] = set()
     for name, path in unpacked.media_files():
         if default_storage.exists(name):
             default_storage.delete(name)
@@ -305,8 +313,11 @@ def _restore_media(unpacked: UnpackedArchive) -> int:
             saved = default_storage.save(name, File(source, name=name))
         if saved != name:
             raise BackupError(f"media file {name} was stored as {saved}; check the media storage")
-        count += 1
-    return count
+        restored.add(name)
+    leftover = [name for name in _media_names(default_storage) if name not in restored]
+    for name in leftover:
+        default_storage.delete(name)
+    return len(restored), len(leftover)
 
 
 def _migrate_if_behind(unpacked: UnpackedArchive, using: str) -> bool:

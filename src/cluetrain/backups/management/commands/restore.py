@@ -45,9 +45,11 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc)) from exc
         made = result.manifest["created_at"]
+        removed = result.media_removed
         self.stdout.write(
             f"Restored the backup of {made}: {result.tables} tables, {result.rows} rows, "
             f"{result.media_files} media files"
+            + (f", {removed} later media files removed" if removed else "")
             + (" (then migrated to this version)." if result.migrated else ".")
         )
 
