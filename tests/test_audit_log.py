@@ -164,3 +164,16 @@ def test_a_bad_filter_value_is_ignored_not_an_error(cast: Cast) -> None:
     client = cast.client(cast.director)
     response = client.get("/settings/audit/", {"since": "yesterday", "before": "-3", "actor": "x"})
     assert response.status_code == 200
+
+
+def test_an_organisation_and_its_audit_log_cannot_be_deleted_in_the_admin(cast: Cast) -> None:
+    audit.record(cast.acme, None, "test.kept", "history")
+    client = Client()
+    client.force_login(cast.admin)
+    assert (
+        client.get(f"/admin/organizations/organization/{cast.acme.pk}/delete/").status_code == 403
+    )
+    listing = client.get("/admin/organizations/organization/")
+    assert listing.status_code == 200
+    assert b"delete_selected" not in listing.content
+    assert AuditEvent.objects.filter(organization=cast.acme, verb="test.kept").exists()

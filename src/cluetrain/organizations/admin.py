@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
 from cluetrain.organizations.models import (
     Department,
@@ -39,6 +40,12 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "time_zone", "disclosure_text"]
     prepopulated_fields = {"slug": ("name",)}
     inlines = [DepartmentInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Organization | None = None) -> bool:
+        # An organisation's audit log is append-only and goes with it: deleting one would
+        # erase its history (PostgreSQL's trigger refuses the cascade; SQLite would let it
+        # through), so organisations are kept, on both databases alike.
+        return False
 
 
 class RoleGrantInline(admin.TabularInline):
