@@ -147,12 +147,11 @@ def _demo_password_hash() -> str:
 def _person(spec: DemoPerson) -> Person:
     person = Person.objects.filter(email=spec.email).first()
     if person is None:
-        person = Person.objects.create(
-            email=Person.objects.normalize_email(spec.email).lower(),
-            password=_demo_password_hash(),
-            full_name=f"{spec.first} {spec.last}",
-            time_zone="Europe/London",
+        person = Person.objects.create_user(
+            spec.email, None, full_name=f"{spec.first} {spec.last}", time_zone="Europe/London"
         )
+        person.password = _demo_password_hash()
+        person.save(update_fields=["password"])
     if Role.ADMIN in spec.roles and not person.is_staff:
         # The instance operator of the demo may open the Django admin.
         person.is_staff = person.is_superuser = True

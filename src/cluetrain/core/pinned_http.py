@@ -89,16 +89,29 @@ def checked_addresses(host: str, port: int) -> list[str]:
     return [str(ip) for ip in ordered]
 
 
-def pinned_socket(host: str, port: int, timeout: float) -> socket.socket:
-    """A TCP socket to an address of ``host`` that ``checked_addresses`` accepted, for clients
-    that take a connected socket (the WebSocket one); ``AddressRefused`` or ``OSError``."""
+def pinned_socket(
+    host: str,
+    port: int,
+    timeout: float | None,
+    *,
+    source_address: tuple[str, int] | None = None,
+    socket_options: Any = None,
+) -> socket.socket:
+    """A TCP socket to an address of ``host`` that ``checked_addresses`` accepted, trying the
+    name's addresses in turn; for urllib3's connections and for clients that take a connected
+    socket (the WebSocket one). Raises ``AddressRefused`` or the last ``OSError``."""
     failure: OSError | None = None
     for address in checked_addresses(host, port):
         try:
-            return socket.create_connection((address, port), timeout=timeout)
+            return create_connection(
+                (address, port),
+                timeout,
+                source_address=source_address,
+                socket_options=socket_options,
+            )
         except OSError as exc:
             failure = exc
-    assert failure is not None
+    assert failure is not None  # checked_addresses never returns an empty list
     raise failure
 
 
@@ -124,14 +137,20 @@ def pinned_client(**options: Any) -> httpx.Client:
 
 
 def refused_address(exc: BaseException) -> str | None:
-    """The refusal message when an httpx error came from ``AddressRefused`` (directly, or
-    through a library's own error raised from it, as atproto's are); None otherwise."""
-    cause = exc.__cause__
-    for _ in range(4):
-        if cause is None or isinstance(cause, AddressRefused):
+    """The refusal message when ``exc`` came from ``AddressRefused``; None otherwise.
+
+    The refusal may sit a few errors deep: httpx raises its own error from it, atproto its
+    own from httpx's, and requests wraps urllib3's ``MaxRetryError``, whose ``reason`` is the
+    connection error raised from the refusal.
+    """
+    seen: BaseException | None = exc
+    for _ in range(6):
+        if seen is None or isinstance(seen, AddressRefused):
             break
-        cause = cause.__cause__
-    return str(cause) if isinstance(cause, AddressRefused) else None
+        reason = getattr(seen, "reason", None)
+        wrapped = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = seen.__cause__ or (reason if isinstance(reason, BaseException) else wrapped)
+    return str(seen) if isinstance(seen, AddressRefused) else None
 
 
 class _PinnedConnection(HTTPConnection):
@@ -140,25 +159,21 @@ class _PinnedConnection(HTTPConnection):
     def _new_conn(self) -> socket.socket:
         # urllib3's own _new_conn, with the one name lookup replaced by the checked one.
         try:
-            addresses = checked_addresses(self._dns_host, self.port)
-        except httpcore.ConnectError as exc:
+            return pinned_socket(
+                self._dns_host,
+                self.port,
+                self.timeout,
+                source_address=self.source_address,
+                socket_options=self.socket_options,
+            )
+        except httpcore.ConnectError as exc:  # refused, or the name did not resolve
             raise NewConnectionError(self, str(exc)) from exc
-        failure: OSError | None = None
-        for address in addresses:
-            try:
-                return create_connection(
-                    (address, self.port),
-                    self.timeout,
-                    source_address=self.source_address,
-                    socket_options=self.socket_options,
-                )
-            except TimeoutError as exc:
-                raise ConnectTimeoutError(
-                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
-                ) from exc
-            except OSError as exc:  # the name's next address, as above
-                failure = exc
-        raise NewConnectionError(self, f"Failed to establish a new connection: {failure}")
+        except TimeoutError as exc:
+            raise ConnectTimeoutError(
+                self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+            ) from exc
+        except OSError as exc:
+            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
 
 
 class _PinnedTLSConnection(_PinnedConnection, HTTPSConnection):
@@ -198,23 +213,7 @@ class GuardedSession(requests.Session):
         try:
             return super().send(request, **kwargs)
         except requests.ConnectionError as exc:
-            refused = _refusal_in(exc)
+            refused = refused_address(exc)
             if refused:
                 raise ServiceError(refused) from exc
             raise
-
-
-def _refusal_in(exc: BaseException) -> str | None:
-    """The ``AddressRefused`` message somewhere in a requests error's chain, if there is one."""
-    # requests wraps urllib3's MaxRetryError, whose ``reason`` is the NewConnectionError
-    # raised from the refusal.
-    seen: BaseException | None = exc
-    for _ in range(6):
-        if seen is None:
-            return None
-        if isinstance(seen, AddressRefused):
-            return str(seen)
-        reason = getattr(seen, "reason", None)
-        wrapped = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
-        seen = seen.__cause__ or (reason if isinstance(reason, BaseException) else wrapped)
-    return None

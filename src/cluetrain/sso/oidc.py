@@ -50,10 +50,8 @@ def _get_json(url: str, what: str) -> dict[str, Any]:
         with pinned_client(timeout=TIMEOUT, follow_redirects=False) as client:
             response = client.get(check_public_url(url))
     except httpx.HTTPError as exc:
-        refused = refused_address(exc)
-        if refused:
-            raise ServiceError(f"The provider's {what} cannot be read: {refused}") from exc
-        raise ServiceError(f"The provider's {what} cannot be read: {type(exc).__name__}.") from exc
+        reason = refused_address(exc) or f"{type(exc).__name__}."
+        raise ServiceError(f"The provider's {what} cannot be read: {reason}") from exc
     if response.status_code != 200:
         raise ServiceError(f"The provider's {what} answered {response.status_code}.")
     try:
@@ -141,10 +139,8 @@ def exchange_code(
                 headers={"Accept": "application/json"},
             )
     except httpx.HTTPError as exc:
-        refused = refused_address(exc)
-        if refused:
-            raise ServiceError(f"The provider cannot be reached: {refused}") from exc
-        raise ServiceError(f"The provider cannot be reached: {type(exc).__name__}.") from exc
+        reason = refused_address(exc) or f"{type(exc).__name__}."
+        raise ServiceError(f"The provider cannot be reached: {reason}") from exc
     if response.status_code != 200:
         raise ServiceError(
             f"The provider refused the sign-in ({response.status_code}): "

@@ -90,12 +90,8 @@ def fetch(
                     body = _read(response, max_bytes, url)
                     return Fetched(response.status_code, body, response.headers, url)
             except httpx.HTTPError as exc:
-                refused = refused_address(exc)
-                if refused:
-                    raise ListenError(refused) from exc
-                raise ListenError(
-                    f"{_host(url)} could not be reached ({type(exc).__name__})."
-                ) from exc
+                reason = f"{_host(url)} could not be reached ({type(exc).__name__})."
+                raise ListenError(refused_address(exc) or reason) from exc
         raise ListenError(f"{_host(url)} redirected more than {MAX_REDIRECTS} times.")
     finally:
         if owned:

@@ -215,8 +215,7 @@ class HandleResolver:
         self.directory = (directory or settings.PLC_DIRECTORY).rstrip("/")
         self.handles: dict[str, str] = {}
         self._waiting: dict[str, int] = {}  # DID -> failed attempts
-        self._client: httpx.Client | None = None  # the stream's own server
-        self._guarded: httpx.Client | None = None  # servers other documents name
+        self._client: httpx.Client | None = None
 
     def known(self, did: str, handle: str) -> None:
         self.handles[did] = handle
@@ -224,16 +223,12 @@ class HandleResolver:
     def _get_json(self, url: str, *, guard: bool, **params: str) -> dict[str, Any] | None:
         """A JSON object from ``url``, or None; read up to ``MAX_DOCUMENT_BYTES`` only.
         ``guard``: the address came from someone else's document, so it must be public."""
-        # Guarded addresses connect through a pinned client: a name checked here cannot
-        # answer with an inside address when the socket is opened a moment later.
-        if guard and self._guarded is None:
-            self._guarded = pinned_client(timeout=2.0, follow_redirects=False)
-        if not guard and self._client is None:
-            self._client = httpx.Client(timeout=2.0, follow_redirects=False)
-        client = self._guarded if guard else self._client
-        assert client is not None
+        # Pinned: a name checked here, or when the source was saved, cannot answer with an
+        # inside address when the socket is opened a moment later.
+        if self._client is None:
+            self._client = pinned_client(timeout=2.0, follow_redirects=False)
         try:
-            with client.stream(
+            with self._client.stream(
                 "GET", check_public_url(url) if guard else url, params=params or None
             ) as answer:
                 if answer.status_code != 200:
@@ -312,10 +307,9 @@ class HandleResolver:
             )
 
     def close(self) -> None:
-        for client in (self._client, self._guarded):
-            if client is not None:
-                client.close()
-        self._client = self._guarded = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
 
 class BlueskyListener(Listener):
